@@ -1,0 +1,1 @@
+"""The archive: JSONL files of validated records, their writer, reader and command line."""

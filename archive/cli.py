@@ -1,0 +1,564 @@
+"""The ``blogarchive`` command line: a registry of subcommands.
+
+``COMMANDS`` lists ``(name, add_arguments, run)``: ``add_arguments(parser)`` adds the
+subcommand's arguments to its argparse subparser, ``run(args)`` does the work and returns the
+exit status; the first line of ``run``'s docstring is the subcommand's help. `build_parser`
+makes one subparser per entry, `main` (the console script) dispatches. Exit status: 0 fine,
+1 the command found a problem (``verify``) or nothing (``show``), 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import logging
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from archive import store
+from schemas.post import PostRecord
+
+AddArguments = Callable[[argparse.ArgumentParser], None]
+Run = Callable[[argparse.Namespace], int]
+Command = tuple[str, AddArguments, Run]
+
+OnFile = Callable[[Path], None]
+
+
+class CommandError(Exception):
+    """A user error: printed as ``blogarchive: error: ...``, exit status 2."""
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _archive_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("archive_dir", metavar="ARCHIVE_DIR", type=Path, help="the archive")
+
+
+def _check_archive(directory: Path) -> None:
+    if not directory.is_dir():
+        raise CommandError(f"no such directory: {directory}")
+    if not (directory / store.RECORDS_DIR).is_dir():
+        raise CommandError(f"not an archive (no {store.RECORDS_DIR}/ directory): {directory}")
+
+
+@contextlib.contextmanager
+def _progress(description: str, total: int) -> Iterator[OnFile | None]:
+    """A per-file progress callback showing a rich bar on stderr, only if stderr is a TTY."""
+    if not sys.stderr.isatty() or total == 0:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda _path: bar.advance(task)
+
+
+def _dump(obj: Any, *, pretty: bool = False) -> str:
+    option = orjson.OPT_INDENT_2 if pretty else 0
+    return orjson.dumps(obj, option=option).decode("utf-8")
+
+
+def _fmt_time(value: dt.datetime | None, *, date_only: bool = False) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(dt.timezone.utc)
+    return value.date().isoformat() if date_only else value.isoformat(timespec="seconds")
+
+
+@contextlib.contextmanager
+def _output(path: Path | None, *, binary: bool = False) -> Iterator[Any]:
+    """stdout, or ``path`` written atomically (temporary file renamed on success)."""
+    if path is None:
+        if binary:
+            raise CommandError("this format is binary: give an output file with -o FILE")
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if binary:
+            yield tmp
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# verify
+# --------------------------------------------------------------------------------------------
+
+
+def _add_verify(parser: argparse.ArgumentParser) -> None:
+    _archive_arg(parser)
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on interrupted writes too (the incomplete last line or gzip member a "
+        "killed crawl can leave at the end of its file; listed but accepted by default)",
+    )
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Check that every line of the archive is a valid record; list the problems."""
+    directory: Path = args.archive_dir
+    _check_archive(directory)
+    files = store.archive_files(directory)
+    records = 0
+    urls: set[str] = set()
+    problems: list[store.Problem] = []
+    with _progress("verify", len(files)) as on_file:
+        for item in store.scan(directory, on_file=on_file):
+            if isinstance(item, store.Problem):
+                problems.append(item)
+                continue
+            records += 1
+            record = item[1]
+            assert isinstance(record, PostRecord)
+            urls.add(record.canonical_url)
+    writers = len({path.parent.name for path in files})
+    where = f"{len(files)} files from {writers} writers"
+    for problem in problems:
+        print(problem)
+    failures = [p for p in problems if args.strict or not p.interrupted]
+    if failures:
+        bad_files = len({p.file for p in failures})
+        print(f"FAILED: {len(failures)} problems in {bad_files} of {where}; {records} good records")
+        return 1
+    tails = f"; {len(problems)} interrupted writes skipped" if problems else ""
+    print(f"OK: {records} records of {len(urls)} posts and pages in {where}{tails}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# stats
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _SiteStats:
+    posts: int = 0
+    pages: int = 0
+    words: int = 0
+    first_published: dt.datetime | None = None
+    last_published: dt.datetime | None = None
+    languages: Counter[str] = field(default_factory=Counter)
+    last_fetched_at: dt.datetime | None = None
+
+    def add(
+        self,
+        kind: str,
+        words: int,
+        published: dt.datetime | None,
+        language: str | None,
+        fetched_at: dt.datetime,
+    ) -> None:
+        """Count one current record."""
+        if kind == "post":
+            self.posts += 1
+        else:
+            self.pages += 1
+        self.words += words
+        if published is not None:
+            if self.first_published is None or published < self.first_published:
+                self.first_published = published
+            if self.last_published is None or published > self.last_published:
+                self.last_published = published
+        self.languages[language or "unknown"] += 1
+        if self.last_fetched_at is None or fetched_at > self.last_fetched_at:
+            self.last_fetched_at = fetched_at
+
+    def merge(self, other: _SiteStats) -> None:
+        """Add another site's counts (for the total)."""
+        self.posts += other.posts
+        self.pages += other.pages
+        self.words += other.words
+        for value in (other.first_published, other.last_published):
+            if value is not None:
+                self.first_published = min(self.first_published or value, value)
+                self.last_published = max(self.last_published or value, value)
+        self.languages.update(other.languages)
+        if other.last_fetched_at is not None:
+            self.last_fetched_at = max(
+                self.last_fetched_at or other.last_fetched_at, other.last_fetched_at
+            )
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "posts": self.posts,
+            "pages": self.pages,
+            "words": self.words,
+            "first_published": _fmt_time(self.first_published),
+            "last_published": _fmt_time(self.last_published),
+            "languages": dict(self.languages.most_common()),
+            "last_fetched_at": _fmt_time(self.last_fetched_at),
+        }
+
+
+def _add_stats(parser: argparse.ArgumentParser) -> None:
+    _archive_arg(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    """Per site: posts, pages, words, published range, languages, last fetch (current records)."""
+    directory: Path = args.archive_dir
+    _check_archive(directory)
+    with _progress("stats", len(store.archive_files(directory))) as on_file:
+        current = store.current_map(
+            directory,
+            lambda _ref, r: (r.site, r.kind, r.word_count, r.published, r.language, r.fetched_at),
+            on_file=on_file,
+        )
+    sites: dict[str, _SiteStats] = {}
+    for site, *rest in current.values():
+        sites.setdefault(site, _SiteStats()).add(*rest)
+    total = _SiteStats()
+    for stats in sites.values():
+        total.merge(stats)
+    ordered = sorted(sites.items())
+    if args.json:
+        out = {"sites": {s: st.as_json() for s, st in ordered}, "total": total.as_json()}
+        print(_dump(out, pretty=True))
+        return 0
+    rows = [["site", "posts", "pages", "words", "published", "languages", "last fetched"]]
+    for name, st in [*ordered, ("total", total)]:
+        first = _fmt_time(st.first_published, date_only=True)
+        last = _fmt_time(st.last_published, date_only=True)
+        langs = " ".join(f"{lang}:{n}" for lang, n in st.languages.most_common(5))
+        if len(st.languages) > 5:
+            langs += " ..."
+        rows.append(
+            [
+                name,
+                str(st.posts),
+                str(st.pages),
+                str(st.words),
+                f"{first}..{last}" if first else "-",
+                langs or "-",
+                _fmt_time(st.last_fetched_at) or "-",
+            ]
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            c.rjust(w) if 1 <= i <= 3 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# export
+# --------------------------------------------------------------------------------------------
+
+FORMATS = ("jsonl", "text", "markdown", "parquet")
+
+
+def _date_arg(end: bool) -> Callable[[str], dt.datetime]:
+    """argparse type: an ISO date (whole day, UTC) or datetime (naive = UTC)."""
+
+    def parse(value: str) -> dt.datetime:
+        try:
+            if len(value) == 10:
+                day = dt.date.fromisoformat(value)
+                moment = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+                return (
+                    moment + dt.timedelta(days=1) - dt.timedelta(microseconds=1) if end else moment
+                )
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {value!r}") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+    parse.__name__ = "date"
+    return parse
+
+
+def _site_matches(wanted: str, site: str) -> bool:
+    wanted = wanted.rstrip("/")
+    return wanted == site.rstrip("/") or wanted.lower() == urlsplit(site).netloc.lower()
+
+
+def _add_export(parser: argparse.ArgumentParser) -> None:
+    _archive_arg(parser)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="jsonl",
+        help="jsonl: one record a line; text: title, URL and body text; markdown:"
+        " title, URL and body as Markdown; parquet: a table (needs pyarrow and -o)"
+        " (default: %(default)s)",
+    )
+    parser.add_argument("--site", help="only this site: its start URL or host name")
+    parser.add_argument(
+        "--since",
+        type=_date_arg(False),
+        metavar="DATE",
+        help="only posts published on or after DATE (ISO date or datetime, UTC)",
+    )
+    parser.add_argument(
+        "--until",
+        type=_date_arg(True),
+        metavar="DATE",
+        help="only posts published on or before DATE (a date includes the day)",
+    )
+    parser.add_argument("--language", help="only records in this language (ISO 639-1 code)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (atomically) instead of stdout",
+    )
+
+
+def _selected(records: Iterable[PostRecord], args: argparse.Namespace) -> Iterator[PostRecord]:
+    for r in records:
+        if args.site and not _site_matches(args.site, r.site):
+            continue
+        if args.language and (r.language or "").lower() != args.language.lower():
+            continue
+        if args.since or args.until:
+            if r.published is None:
+                continue
+            if args.since and r.published < args.since:
+                continue
+            if args.until and r.published > args.until:
+                continue
+        yield r
+
+
+def _text_block(r: PostRecord) -> str:
+    meta = [r.canonical_url]
+    if r.published:
+        meta.append(_fmt_time(r.published, date_only=True) or "")
+    if r.authors:
+        meta.append(", ".join(r.authors))
+    return f"{r.title}\n{' | '.join(meta)}\n\n{r.text.strip()}\n"
+
+
+def _markdown_block(r: PostRecord) -> str:
+    meta = [f"<{r.canonical_url}>"]
+    if r.published:
+        meta.append(_fmt_time(r.published, date_only=True) or "")
+    if r.authors:
+        meta.append(", ".join(r.authors))
+    return f"# {r.title}\n\n{' · '.join(meta)}\n\n{r.markdown.strip()}\n"
+
+
+def _write_text(records: Iterable[PostRecord], out: IO[str], fmt: str) -> int:
+    n = 0
+    for r in records:
+        if fmt == "jsonl":
+            out.write(_dump(r.model_dump(mode="json")) + "\n")
+        elif fmt == "text":
+            out.write(("\n" + "=" * 72 + "\n\n" if n else "") + _text_block(r))
+        else:
+            out.write(("\n---\n\n" if n else "") + _markdown_block(r))
+        n += 1
+    return n
+
+
+def _write_parquet(records: Iterable[PostRecord], path: Path) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CommandError("--format parquet needs pyarrow: pip install pyarrow") from None
+    ts = pa.timestamp("us", tz="UTC")
+    strings = pa.list_(pa.string())
+    schema = pa.schema(
+        [
+            ("schema_version", pa.int32()),
+            ("url", pa.string()),
+            ("canonical_url", pa.string()),
+            ("site", pa.string()),
+            ("kind", pa.string()),
+            ("title", pa.string()),
+            ("authors", strings),
+            ("published", ts),
+            ("updated", ts),
+            ("categories", strings),
+            ("tags", strings),
+            ("language", pa.string()),
+            ("description", pa.string()),
+            ("site_name", pa.string()),
+            ("image", pa.string()),
+            ("text", pa.string()),
+            ("markdown", pa.string()),
+            (
+                "comments",
+                pa.list_(
+                    pa.struct(
+                        [
+                            ("id", pa.string()),
+                            ("parent_id", pa.string()),
+                            ("author", pa.string()),
+                            ("published", ts),
+                            ("text", pa.string()),
+                            ("type", pa.string()),
+                        ]
+                    )
+                ),
+            ),
+            ("comments_status", pa.string()),
+            ("comments_system", pa.string()),
+            ("word_count", pa.int64()),
+            ("content_hash", pa.string()),
+            ("fetched_at", ts),
+            ("status", pa.int32()),
+            ("extractor", pa.struct([("name", pa.string()), ("version", pa.string())])),
+            ("sources", pa.map_(pa.string(), pa.string())),
+        ]
+    )
+    n = 0
+    batch: list[dict[str, Any]] = []
+    with pq.ParquetWriter(path, schema) as writer:
+        for r in records:
+            row = r.model_dump()
+            row["sources"] = list(row["sources"].items())
+            batch.append(row)
+            n += 1
+            if len(batch) >= 1000:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                batch.clear()
+        if batch or n == 0:
+            writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Export the current record of every post and page: jsonl, text, markdown or parquet."""
+    directory: Path = args.archive_dir
+    _check_archive(directory)
+    binary = args.format == "parquet"
+    if binary and args.output is None:
+        raise CommandError("--format parquet writes a file: give it with -o FILE")
+    with _progress("export", 2 * len(store.archive_files(directory))) as on_file:
+        records = _selected(store.iter_latest(directory, on_file=on_file), args)
+        with _output(args.output, binary=binary) as out:
+            n = _write_parquet(records, out) if binary else _write_text(records, out, args.format)
+    if args.output is not None:
+        print(f"exported {n} records to {args.output}", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# show
+# --------------------------------------------------------------------------------------------
+
+
+def _add_show(parser: argparse.ArgumentParser) -> None:
+    _archive_arg(parser)
+    parser.add_argument("url", metavar="URL", help="the post's URL or canonical URL")
+    parser.add_argument(
+        "--latest", action="store_true", help="only the current record, as one JSON object"
+    )
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print the records of a URL as JSON: every version (a list), or --latest."""
+    directory: Path = args.archive_dir
+    _check_archive(directory)
+    wanted = args.url.rstrip("/")
+    found: list[tuple[store.RecordRef, PostRecord]] = []
+    for ref, record in store.iter_with_refs(directory):
+        if wanted in (record.url.rstrip("/"), record.canonical_url.rstrip("/")):
+            found.append((ref, record))
+    if not found:
+        print(f"blogarchive: no record for {args.url}", file=sys.stderr)
+        return 1
+    if args.latest:
+        best = max(enumerate(found), key=lambda item: (item[1][1].fetched_at, item[0]))[1]
+        print(_dump(best[1].model_dump(mode="json"), pretty=True))
+    else:
+        print(_dump([r.model_dump(mode="json") for _ref, r in found], pretty=True))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# The registry
+# --------------------------------------------------------------------------------------------
+
+#: Subcommands in --help order: (name, add_arguments(parser), run(args) -> exit status).
+#: The first line of run's docstring is the subcommand's help.
+COMMANDS: list[Command] = [
+    ("verify", _add_verify, run_verify),
+    ("stats", _add_stats, run_stats),
+    ("export", _add_export, run_export),
+    ("show", _add_show, run_show),
+]
+
+# ---- Subcommands of other modules: register them here --------------------------------------
+from archive import extract_commands  # noqa: E402 - after COMMANDS, which it does not need
+
+COMMANDS.append(("extract", extract_commands.add_extract_arguments, extract_commands.run_extract))
+COMMANDS.append(("eval", extract_commands.add_eval_arguments, extract_commands.run_eval))
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser(commands: Sequence[Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with one subparser per registered command."""
+    parser = argparse.ArgumentParser(
+        prog="blogarchive", description="Archive blog posts, and inspect and export the archive."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, add_arguments, run in COMMANDS if commands is None else commands:
+        doc = (run.__doc__ or "").strip().splitlines()
+        summary = doc[0] if doc else None
+        p = sub.add_parser(name, help=summary, description=summary)
+        add_arguments(p)
+        p.set_defaults(run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``blogarchive`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="blogarchive: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.run(args))
+    except CommandError as exc:
+        parser.exit(2, f"blogarchive: error: {exc}\n")
+    except store.ArchiveWriteError as exc:
+        parser.exit(2, f"blogarchive: error: {exc}\n")
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # e.g. `blogarchive export ... | head`
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
+            return 141
+        parser.exit(2, f"blogarchive: error: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
+    return 0  # unreachable: parser.exit raises
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,601 @@
+"""Article body extraction: the post's text alone, as plain text and as Markdown.
+
+Two paths, both working on copies (the caller's tree is never touched):
+
+1. CMS content container. Most blog engines wrap the post body in a well-known element
+   (schema.org ``articleBody``, microformats ``e-content``, WordPress ``.entry-content`` /
+   ``.wp-block-post-content``, ``.post-content``, ``.post-body`` ...). When one holds the
+   page's article, a copy of it is cleaned with structural rules (comment sections, forms,
+   share bars, author boxes, related posts, ads, link-dense blocks) and rendered directly.
+2. Otherwise trafilatura (comments off, tables and formatting on) extracts from a copy of the
+   page that went through the same cleanup, and its output tree is rendered the same way.
+
+Both results then lose a leading title line and short boilerplate lines (share prompts,
+"Advertisements", comment-form notes) that no structure marked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from copy import deepcopy
+from dataclasses import dataclass, field
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from crawler.extract.markdown import (
+    Block,
+    _md_escape,
+    blocks_to_markdown,
+    blocks_to_text,
+    norm_ws,
+    render_blocks,
+)
+from crawler.extract.profile import text_fingerprint
+
+__all__ = ["Body", "extract_body"]
+
+
+@dataclass
+class Body:
+    text: str  # blocks separated by "\n\n"; pre/code keep their line breaks
+    markdown: str
+    removed: list[str] = field(default_factory=list)  # texts dropped as learned site boilerplate
+    guarded: bool = False  # learned boilerplate was found but kept: it was most of the body
+
+
+# -- what a content container looks like --------------------------------------------------
+
+_CONTAINER_CLASS = re.compile(
+    r"^(?:(?:entry|post|article|story|blog-?post|single-?post|single|td-post)"
+    r"[-_]?(?:content|body|text|entry)|e-content|wp-block-post-content|article__body"
+    r"|article__content|post__content|post__body|entry__content|articlebody|field--name-body"
+    r"|field-name-body|gh-content|blog-content|storycontent|postbody|post-inner)$",
+    re.I,
+)
+_CONTAINER_TAGS = frozenset({"div", "section", "article", "main", "td"})
+_CONTAINER_XPATH = etree.XPath(
+    "//*[@itemprop='articleBody' or @itemprop='articlebody' or @class or @id]"
+)
+
+# -- what boilerplate looks like (class/id words) ------------------------------------------
+
+_BOILER_WORDS = (
+    r"comments?|comment-?(?:list|respond|form|area|section|wrap|wrapper|thread|count|link)s?"
+    r"|commentlist|respond|discussion|disqus(?:_thread)?|replies|reply-title|pingbacks?|trackbacks?"
+    r"|share|sharing|shares|sharebar|share-?buttons?|sharedaddy|shariff|addtoany|a2a_kit|social"
+    r"|social-?(?:links|icons|share|media|buttons?)|socials|likes?|jp-relatedposts|likebox"
+    r"|related|related-?(?:posts?|articles?|content|stories)|yarpp|crp_related|more-?posts"
+    r"|author-?(?:bio|box|info|card|profile|description|meta|details)|about-?(?:the-)?author"
+    r"|authorbox|byline|post-?author|entry-?author|vcard|avatar"
+    r"|ads?|advert|adverts|advertising|advertisement|sponsor(?:ed)?|wordads|wpcnt|adsbygoogle"
+    r"|ad-?(?:slot|unit|container|wrapper|banner)|banner|promo|newsletter|subscribe"
+    r"|subscription|signup|sign-up|login|log-?in|register|membership|cta|widget"
+    r"|entry-?meta|post-?meta|meta|postmetadata|entry-?footer|post-?footer|entry-?utility"
+    r"|cat-?links|tags?-?links|post-?tags|post-?categories|tags|tagcloud|categories"
+    r"|nav|navigation|pagination|breadcrumbs?|post-?navigation|pager|toc-?toggle"
+    r"|screen-?reader-?text|sr-only|visually-?hidden|hidden|print-?only|noprint|skip-?link"
+    r"|popup|modal|cookie|consent|gdpr|rating|reactions?|feedback|follow|print"
+    r"|credits?|(?:photo|image|media|caption)-?credits?"
+)
+_BOILER_PREFIX = re.compile(
+    r"^(?:share|sharing|social|related|comment|advert|sponsor|newsletter|promo|outbrain|taboola)",
+    re.I,
+)
+_BOILER_TOKEN = re.compile(
+    rf"^(?:(?:wp-block|jp|js|c|m|o|u|post|entry|article|single|site|td|blog|the)[-_])?"
+    rf"(?:{_BOILER_WORDS})(?:[-_](?:area|section|wrapper|wrap|container|box|block|list|bar"
+    rf"|links?|buttons?|icons?|widget|module|title|form|count|text|tools|top|bottom|inner"
+    rf"|outer|holder|panel|items?|footer|header|\d+))*$",
+    re.I,
+)
+_BOILER_TAGS = frozenset({"nav", "aside", "form", "footer", "header", "menu", "dialog"})
+_COMMENT_TOKEN = re.compile(
+    r"comment|respond|discussion|disqus|repl(?:y|ies)|pingback|trackback", re.I
+)
+_STATE_PREFIX = re.compile(r"^(?:has|no|is|with|show|single|page|template|post-type)[-_]", re.I)
+_COMMENT_TYPES = re.compile(r"schema\.org/(?:Comment|UserComments)", re.I)
+
+# -- short lines that are never article text (generic CMS/plugin strings, DE/EN) ----------
+
+_BOILER_LINE = re.compile(
+    r"^(?:advertisements?|anzeigen?|werbung|sponsored|share this:?|teilen mit:?|teilen:?"
+    r"|sharing:?|share:?|like this:?|gefällt mir:?|related(?: posts| articles)?:?"
+    r"|ähnliche beiträge:?|verwandte beiträge:?|(?:das )?könnte (?:dich|sie) auch interessieren:?"
+    r"|you (?:may|might) also like:?|weiterlesen|read more|mehr lesen|continue reading.*"
+    r"|(?:\d+|keine|no|ein|eine|one) (?:kommentare?|comments?|antworten|antwort|responses?"
+    r"|thoughts?|gedanken)(?: (?:zu|on|to) .*)?|schreibe einen kommentar.*|kommentar verfassen"
+    r"|leave a (?:reply|comment).*|hinterlasse einen kommentar.*|(?:deine|ihre|your) e-?mail"
+    r"(?:-adresse| address)? (?:wird|will) (?:nicht|not|never) .*|erforderliche felder .*"
+    r"|required fields are marked.*|(?:share|teilen)(?: this)? (?:on|auf|via|bei) \w+.*"
+    r"|tweet(?: about this| this)?(?: on twitter)?|pin it|print|drucken|e-?mail"
+    r"|(?:veröffentlicht|posted|published) (?:von|by|in|unter|on) .{0,80}"
+    r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
+    r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
+    r"|hier schreibt für sie:?|über den autor:?|about the author:?|tags?:.{0,120}"
+    r"|schlagwörter:.{0,120}|kategorien?:.{0,120}|categor(?:y|ies):.{0,120}|filed under:.{0,120})$",
+    re.I,
+)
+# news chrome lines: media players, galleries, credits, bylines, dateline-only lines
+_CHROME_LINE = re.compile(
+    r"^(?:close|video|advert|caption|subscribe|(?:image|photo|slide|bild|foto) \d+ (?:of|von|/)"
+    r" ?/? ?\d+|this slideshow requires javascript\.?|(?:photo|image|foto|bild|credit|source"
+    r"|quelle)s?: .{0,100}|(?:mon|tue|wed|thu|fri|sat|sun)?[a-z]*,? ?(?:jan|feb|mar|apr|may|jun|jul"
+    r"|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b.{0,40}|(?:\w+-feira, )?\d{1,2} de \w+ de"
+    r" \d{4}\b.{0,20})$",
+    re.I,
+)
+_BYLINE = re.compile(r"^(?:[Bb]y|BY)(?: [A-Z][\w.'’-]*){1,4}$|^@\w+$")
+# a heading that announces teasers of other articles: what follows it is not the article
+_TEASER_HEAD = re.compile(
+    r"^(?:(?:our )?latest (?:stories|news)|you (?:may|might) also like.*|most (?:read|popular).*"
+    r"|top stories|related (?:links|stories|articles|posts|coverage)|more (?:from|on) .{0,40}"
+    r"|recommended(?: for you| stories)?|trending(?: now| stories)?|read (?:more|next|also)"
+    r"|popular (?:stories|posts|articles)|see also|more stories|mehr zum thema)[:.…]*$",
+    re.I,
+)
+_TEASER_TAIL = 0.35  # a teaser heading cuts the rest only when that rest is this small
+_CREDIT = re.compile(
+    r"\b(?:credit|photo(?:graph)?|image|picture|foto|bild)s?(?: by)?\s*:|\(photo\b|getty images"
+    r"|\bAP (?:photo|file)\b|[/(]\s*(?:AP|AFP|EPA|Reuters)\b|shutterstock|©",
+    re.I,
+)
+_CAPTION_TOKEN = re.compile(r"(?:^|[-_])caption(?:$|[-_])", re.I)
+_SHORT_LINE = 160
+_MIN_RAW_WORDS = 10  # a retry on the uncleaned page must find more than a menu
+
+
+def _tokens(el: etree._Element) -> list[str]:
+    return ((el.get("class") or "") + " " + (el.get("id") or "")).split()
+
+
+def _boiler_kind(el: etree._Element) -> str | None:
+    """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
+    (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
+    itemtype = el.get("itemtype") or ""
+    if itemtype and _COMMENT_TYPES.search(itemtype):
+        return "comment"
+    kind = None
+    for token in _tokens(el):
+        if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
+            continue
+        if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):
+            if _COMMENT_TOKEN.search(token):
+                return "comment"
+            kind = "other"
+    if kind:
+        return kind
+    if el.get("hidden") is not None:
+        return "other"
+    style = (el.get("style") or "").replace(" ", "").lower()
+    return "other" if "display:none" in style or "visibility:hidden" in style else None
+
+
+def _text_len(el: etree._Element) -> int:
+    return len(norm_ws("".join(_visible_text(el))))
+
+
+def _visible_text(el: etree._Element) -> list[str]:
+    out: list[str] = []
+    for node in el.iter():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag and tag.lower() not in ("script", "style", "noscript", "template") and node.text:
+            out.append(node.text)
+        if node is not el and node.tail:
+            out.append(node.tail)
+    return out
+
+
+def _link_density(el: etree._Element, total: int) -> float:
+    if not total:
+        return 0.0
+    linked = sum(len(norm_ws(a.text_content())) for a in el.iter("a"))
+    return linked / total
+
+
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep its tail text in the document."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def clean_container(
+    root: etree._Element, protect_share: float = 0.5, link_lists: bool = True
+) -> None:
+    """Strip boilerplate from `root` in place (callers pass a copy).
+
+    `protect_share`: an element holding more than this share of root's text is not removed by
+    a non-comment class/id rule (guards wrappers named e.g. "paywall" or "js-hidden").
+    """
+    total = _text_len(root)
+    doomed: list[etree._Element] = []
+    for el in root.iter():
+        if el is root or not isinstance(el.tag, str):
+            continue
+        tag = el.tag.lower()
+        if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
+            doomed.append(el)
+            continue
+        if tag in _BOILER_TAGS and not _inside_quote(el, root):
+            if _text_len(el) <= protect_share * total:  # ASP.NET pages wrap all in <form>
+                doomed.append(el)
+            continue
+        if _is_credited_caption(el, tag):
+            doomed.append(el)
+            continue
+        kind = _boiler_kind(el)
+        if (kind == "comment" and el.find(".//h1") is None) or (
+            kind == "other" and _text_len(el) <= protect_share * total
+        ):
+            doomed.append(el)
+    _drop_all(doomed)
+    if link_lists:
+        _drop_link_lists(root)
+
+
+def _is_credited_caption(el: etree._Element, tag: str) -> bool:
+    """A news photo caption: a caption element naming a photo credit or agency.
+
+    Authors' own captions (no credit) stay part of the body.
+    """
+    if tag != "figcaption" and not any(_CAPTION_TOKEN.search(t) for t in _tokens(el)):
+        return False
+    if any(_BOILER_TOKEN.match(t) for d in el.iterdescendants() for t in _tokens(d)):
+        return True  # holds a credit (or other chrome) element
+    text = norm_ws("".join(_visible_text(el)))
+    return len(text) < 600 and bool(_CREDIT.search(text))
+
+
+def _drop_all(doomed: list[etree._Element]) -> None:
+    """Drop each element of `doomed` that is not inside another one."""
+    ids = {id(el) for el in doomed}
+    for el in doomed:
+        if not any(id(a) in ids for a in el.iterancestors()):
+            _drop(el)
+
+
+def _inside_quote(el: etree._Element, root: etree._Element) -> bool:
+    for anc in el.iterancestors():
+        if anc.tag in ("blockquote", "figure"):
+            return True
+        if anc is root:
+            break
+    return False
+
+
+def _drop_link_lists(root: etree._Element) -> None:
+    """Remove nested blocks made mostly of links (tag clouds, share rows, "most read" lists).
+
+    Top-level children of the container are written by the author and kept.
+    """
+    doomed = []
+    for el in root.iter("ul", "ol", "div", "section", "p"):
+        if el is root or el.getparent() is root:
+            continue  # the author's own top-level lists of links stay
+        links = [a for a in el.iter("a") if norm_ws(a.text_content())]
+        if len(links) < 3:
+            continue
+        total = _text_len(el)
+        if not total:
+            continue
+        linked = sum(len(norm_ws(a.text_content())) for a in links)
+        if (linked / total > 0.9 and total / len(links) < 60) or (
+            linked / total > 0.6 and (total - linked) / len(links) < 40
+        ):
+            doomed.append(el)
+    _drop_all(doomed)
+
+
+# -- container path --------------------------------------------------------------------------
+
+
+def _in_boilerplate(el: etree._Element) -> bool:
+    for anc in el.iterancestors():
+        tag = anc.tag.lower() if isinstance(anc.tag, str) else ""
+        if tag in ("aside", "nav", "footer", "form"):
+            return True
+        if tag not in ("html", "body") and any(
+            "comment" in t.lower() and not _STATE_PREFIX.match(t) and not t.endswith("-open")
+            for t in _tokens(anc)
+        ):
+            return True
+    return False
+
+
+def find_container(tree: etree._Element) -> etree._Element | None:
+    """The CMS element wrapping the article body, or None."""
+    candidates: list[tuple[int, etree._Element]] = []
+    for el in _CONTAINER_XPATH(tree):
+        if not isinstance(el.tag, str) or el.tag.lower() not in _CONTAINER_TAGS:
+            continue
+        prop = (el.get("itemprop") or "").lower()
+        if prop != "articlebody" and not any(_CONTAINER_CLASS.match(t) for t in _tokens(el)):
+            continue
+        if _in_boilerplate(el):
+            continue
+        candidates.append((_text_len(el), el))
+    if not candidates:
+        return None
+    size, best = max(candidates, key=lambda c: c[0])
+    if not size:
+        return None
+    # prefer a nested candidate that still holds most of the text (less chrome around it)
+    changed = True
+    while changed:
+        changed = False
+        for inner_size, inner in candidates:
+            if inner is not best and inner_size >= 0.8 * size and _is_descendant(inner, best):
+                best, size, changed = inner, inner_size, True
+                break
+    return best
+
+
+def _is_descendant(el: etree._Element, anc: etree._Element) -> bool:
+    return any(a is anc for a in el.iterancestors())
+
+
+# -- trafilatura path -------------------------------------------------------------------------
+
+_TRAF_TAGS = {
+    "head": "h2",
+    "item": "li",
+    "quote": "blockquote",
+    "lb": "br",
+    "row": "tr",
+    "cell": "td",
+    "hi": "span",
+    "ref": "a",
+    "graphic": "img",
+    "del": "s",
+    "doc": "div",
+    "main": "div",
+}
+
+
+def _trafilatura_html(tree: etree._Element, url: str) -> etree._Element | None:
+    """trafilatura's body for a cleaned copy of the page, turned back into HTML tags."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url or None,
+        include_comments=False,
+        include_tables=True,
+        include_formatting=True,
+        include_links=True,
+        include_images=False,
+        with_metadata=False,
+    )
+    body = getattr(doc, "body", None)
+    if body is None or not len(body):
+        return None
+    total = len(norm_ws(" ".join(body.itertext())))
+    linked = sum(len(norm_ws(" ".join(ref.itertext()))) for ref in body.iter("ref"))
+    if not total or linked >= 0.9 * total:  # a menu, not an article
+        return None
+    for el in body.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = el.tag
+        if tag == "head":
+            rend = el.get("rend") or "h2"
+            el.tag = rend if rend in ("h1", "h2", "h3", "h4", "h5", "h6") else "h2"
+        elif tag == "list":
+            el.tag = "ol" if (el.get("rend") or "").startswith("ol") else "ul"
+        elif tag == "code":
+            text = "".join(el.itertext())
+            el.tag = "pre" if "\n" in text or el.getparent() is body else "code"
+        elif tag == "cell":
+            el.tag = "th" if el.get("role") == "head" else "td"
+        elif tag == "hi":
+            rend = el.get("rend") or ""
+            el.tag = "b" if "#b" in rend else "i" if "#i" in rend else "span"
+        elif tag == "ref":
+            el.tag = "a"
+            if el.get("target"):
+                el.set("href", el.get("target") or "")
+        elif tag in _TRAF_TAGS:
+            el.tag = _TRAF_TAGS[tag]
+    return body
+
+
+# -- final filters ----------------------------------------------------------------------------
+
+
+def _title_candidates(tree: etree._Element) -> set[str]:
+    titles: set[str] = set()
+    for el in tree.iter("h1", "title"):
+        text = norm_ws(el.text_content()).lower()
+        if text:
+            titles.add(text)
+            if el.tag == "title":
+                for sep in (" | ", " – ", " — ", " - ", " · ", " :: ", " » "):
+                    if sep in text:
+                        titles.update(p.strip() for p in text.split(sep) if p.strip())
+    for meta in tree.iter("meta"):
+        if (meta.get("property") or meta.get("name") or "").lower() in (
+            "og:title",
+            "twitter:title",
+        ):
+            text = norm_ws(meta.get("content") or "").lower()
+            if text:
+                titles.add(text)
+    return titles
+
+
+def _is_boiler_block(b: Block) -> bool:
+    if b.kind == "caption":
+        return bool(_CREDIT.search(b.text)) and len(b.text) < 600
+    if b.kind not in ("p", "h", "li") or len(b.text) > _SHORT_LINE:
+        return False
+    text = b.text
+    if _BOILER_LINE.match(text) or _CHROME_LINE.match(text) or _BYLINE.match(text):
+        return True
+    return text.isupper() and "CLICK" in text  # "GET THE APP BY CLICKING HERE"
+
+
+def _cut_teasers(blocks: list[Block]) -> list[Block]:
+    """Drop a trailing "Most read" / "You may also like" section (heading and all after it)."""
+    total = _words(blocks)
+    seen = 0
+    for i, b in enumerate(blocks):
+        tail_small = total - seen <= _TEASER_TAIL * total
+        if tail_small and b.kind in ("p", "h") and not b.quote and _TEASER_HEAD.match(b.text):
+            return blocks[:i]
+        seen += len(b.text.split())
+    return blocks
+
+
+def _filter_blocks(blocks: list[Block], titles: set[str]) -> list[Block]:
+    out: list[Block] = []
+    seen: set[str] = set()
+    for b in blocks:
+        if _is_boiler_block(b):
+            continue
+        if b.kind == "caption" and len(b.text) >= 40:
+            if b.text in seen:  # a gallery repeating its captions
+                continue
+            seen.add(b.text)
+        out.append(b)
+    out = _cut_teasers(out)
+    while out and out[0].kind in ("p", "h") and out[0].text.lower() in titles:
+        out.pop(0)
+    return out
+
+
+# -- schema.org articleBody (JSON-LD) -------------------------------------------------------
+
+_LD_XPATH = etree.XPath("//script[@type='application/ld+json']")
+_LD_MIN_WORDS = 50
+_LD_GAIN = 1.5  # JSON-LD must hold this many times our words ...
+_LD_COVER = 0.8  # ... and contain this share of our word 4-grams
+_WORD = re.compile(r"\w+")
+
+
+def _ld_article_body(root: etree._Element) -> str:
+    """The longest schema.org articleBody string in the page's JSON-LD ("" if none)."""
+    best = ""
+    for script in _LD_XPATH(root):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, dict):
+                body = item.get("articleBody")
+                if isinstance(body, str) and len(body) > len(best):
+                    best = body
+                stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+    if "<" in best and re.search(r"<(?:p|br|div|span|a)\b", best):
+        best = "\n\n".join(
+            p.text_content() for p in lxml.html.fragments_fromstring(best) if hasattr(p, "tag")
+        )
+    return best
+
+
+def _grams(text: str) -> set[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    return {tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)}
+
+
+def _ld_blocks(root: etree._Element, blocks: list[Block]) -> list[Block] | None:
+    """Blocks from JSON-LD articleBody when the HTML shows only part of it (JS-rendered or
+    truncated markup) and what we found is part of it; else None."""
+    ld = _ld_article_body(root)
+    ld_words = len(ld.split())
+    if ld_words < _LD_MIN_WORDS or ld_words < _LD_GAIN * _words(blocks):
+        return None
+    ours = _grams(" ".join(b.text for b in blocks))
+    if ours and len(ours & _grams(ld)) < _LD_COVER * len(ours):
+        return None
+    paras = [norm_ws(p) for p in re.split(r"\n\s*\n|\n", ld)]
+    return [Block("p", p, _md_escape(p)) for p in paras if p]
+
+
+def _words(blocks: list[Block]) -> int:
+    return sum(len(b.text.split()) for b in blocks)
+
+
+_MAX_LEARNED_SHARE = 0.5  # never drop more than this share of a body's words as learned boilerplate
+
+
+def _drop_learned(
+    blocks: list[Block], boilerplate: frozenset[str]
+) -> tuple[list[Block], list[str], bool]:
+    """Drop blocks whose fingerprint is in the site's learned `boilerplate` (see profile.py).
+
+    Only paragraphs, headings, list items and captions outside quotes are candidates. When they
+    would take more than half the body's words, nothing is dropped (returned flag True).
+    """
+    keep: list[Block] = []
+    removed: list[Block] = []
+    for block in blocks:
+        learned = (
+            block.kind in ("p", "h", "li", "caption")
+            and not block.quote
+            and text_fingerprint(block.text) in boilerplate
+        )
+        (removed if learned else keep).append(block)
+    if not removed:
+        return blocks, [], False
+    if _words(removed) > _MAX_LEARNED_SHARE * _words(blocks):
+        return blocks, [], True
+    return keep, [b.text for b in removed], False
+
+
+def extract_body(
+    tree: lxml.html.HtmlElement, url: str, boilerplate: frozenset[str] = frozenset()
+) -> Body | None:
+    """The article body of a parsed page; None when the page has none. Never mutates `tree`.
+
+    `boilerplate`: fingerprints of the site's recurring blocks (`SiteProfile.boilerplate()`),
+    dropped from the body and listed in `Body.removed`.
+    """
+    root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    titles = _title_candidates(root)
+    blocks: list[Block] = []
+    container = find_container(root)
+    if container is not None:
+        work = deepcopy(container)
+        clean_container(work)
+        blocks = _filter_blocks(render_blocks(work, url), titles)
+    if not blocks:
+        page = deepcopy(root)
+        clean_container(page, link_lists=False)  # trafilatura weighs link density itself
+        body = _trafilatura_html(page, url)
+        if body is not None:
+            blocks = _filter_blocks(render_blocks(body, url), titles)
+        if not blocks:  # our cleanup may have gone too far: let trafilatura judge alone
+            body = _trafilatura_html(root, url)  # it copies its input
+            if body is not None:
+                blocks = _filter_blocks(render_blocks(body, url), titles)
+                if _words(blocks) < _MIN_RAW_WORDS:
+                    blocks = []
+    ld_blocks = _ld_blocks(root, blocks)
+    if ld_blocks:
+        blocks = _filter_blocks(ld_blocks, titles)
+    removed: list[str] = []
+    guarded = False
+    if boilerplate and blocks:
+        blocks, removed, guarded = _drop_learned(blocks, boilerplate)
+    if not blocks:
+        return None
+    return Body(
+        text=blocks_to_text(blocks),
+        markdown=blocks_to_markdown(blocks),
+        removed=removed,
+        guarded=guarded,
+    )

@@ -1,0 +1,579 @@
+"""Reader comments, pingbacks and trackbacks from one parsed HTML page.
+
+Server-rendered comments are read, in page order and with their reply parents, from:
+
+1. the threaded list markup of WordPress (classic ``ol.comment-list li.comment#comment-N``
+   and block ``.wp-block-comments``) and of engines that copy it (an ``li``/``div``/``article``
+   with class ``comment``/``pingback``/``trackback``; replies nested inside their parent);
+2. schema.org ``Comment`` microdata;
+3. microformats (``u-comment``/``p-comment`` ``h-cite``/``h-entry`` of the post's ``h-entry``);
+4. schema.org ``Comment`` objects in JSON-LD.
+
+When the page has none of these but embeds a JavaScript comment system (Disqus, Facebook,
+Commento, Isso, utterances, giscus, Hyvor Talk, ...), the status is ``not_captured`` with the
+system's name; with no comments at all it is ``none``. The tree is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from itertools import chain
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from crawler.extract.metadata import (
+    PageIndex,
+    iso_aware,
+    iter_jsonld_of_type,
+    norm_ws,
+    parse_datetime,
+)
+
+__all__ = ["extract_comments", "comment_text"]
+
+# --------------------------------------------------------------------------- text
+
+_BLOCK_TAGS = frozenset({
+    "p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+    "table", "tr", "figure", "figcaption", "section", "article", "header", "footer", "dl", "dt",
+    "dd", "address", "hr", "details", "summary",
+})
+_SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "form", "button", "select", "textarea", "svg",
+    "iframe", "input", "img",
+})
+# what a comment's own box prints besides the text: never part of the text
+_META_CLASSES = frozenset({
+    "reply", "comment-reply-link", "wp-block-comment-reply-link", "comment-edit-link",
+    "edit-link", "wp-block-comment-edit-link", "says", "screen-reader-text", "comment-meta",
+    "comment-metadata", "commentmetadata", "comment-author", "wp-block-comment-author-name",
+    "wp-block-comment-date", "comment-awaiting-moderation", "wp-block-avatar", "avatar",
+    "comment-header", "comment-footer", "comment-actions", "p-author", "dt-published", "u-url",
+    "vcard", "reply-link", "comment-reply", "comment-like", "sharedaddy",
+})
+_BR = "\x00"
+
+
+def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
+    """Plain text of a comment body: paragraphs separated by a blank line, ``<br>`` a line
+    break, whitespace collapsed; reply/edit links, author, date, avatar, "says:" left out."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            lines = (norm_ws(line) for line in "".join(current).split(_BR))
+            text = "\n".join(line for line in lines if line)
+            if text:
+                blocks.append(text)
+            current.clear()
+
+    def walk(node: etree._Element, pre: bool) -> None:
+        if node.text:
+            current.append(node.text.replace("\n", _BR) if pre else node.text)
+        for child in node:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in _SKIP_TAGS and not (
+                skip_meta and _META_CLASSES.intersection(child.get("class", "").split())
+            ):
+                if tag == "br":
+                    current.append(_BR)
+                elif tag in _BLOCK_TAGS:
+                    flush()
+                    walk(child, pre or tag == "pre")
+                    flush()
+                else:
+                    walk(child, pre)
+            if child.tail:
+                current.append(child.tail.replace("\n", _BR) if pre else child.tail)
+
+    walk(el, el.tag == "pre")
+    flush()
+    return "\n\n".join(blocks)
+
+
+def _inline(el: etree._Element) -> str:
+    """One-line text of an element, without "says:" and screen-reader-only text."""
+    return norm_ws(comment_text(el).replace("\n", " "))
+
+
+def _tokens(el: etree._Element) -> set[str]:
+    return set(el.get("class", "").split())
+
+
+def _kind(el: etree._Element) -> str:
+    toks = _tokens(el)
+    return "pingback" if "pingback" in toks else "trackback" if "trackback" in toks else "comment"
+
+
+def _owned(elements: Iterable[etree._Element], owner: etree._Element, items: set) -> list:
+    """The elements whose nearest enclosing comment is ``owner`` (not a nested reply)."""
+    out = []
+    for el in elements:
+        for anc in chain((el,) if el is not owner else (), el.iterancestors()):
+            if anc is owner:
+                out.append(el)
+                break
+            if anc in items:
+                break
+    return out
+
+
+def _first_owned(owner: etree._Element, items: set, xpath: etree.XPath) -> etree._Element | None:
+    found = _owned(xpath(owner), owner, items)
+    return found[0] if found else None
+
+
+def _date_of(el: etree._Element | None) -> str | None:
+    if el is None:
+        return None
+    for attr in ("datetime", "content", "title", "value"):
+        value = el.get(attr)
+        dt = parse_datetime(value) if value else None
+        if dt is not None:
+            return iso_aware(dt)
+    return None
+
+
+# --------------------------------------------------------------------------- threaded lists
+
+_ITEM_CLASSES = ("comment", "pingback", "trackback")
+_ID_PATTERN = re.compile(r"^(?:li-|div-)?comment-?(\d+)$|^c(\d+)$", re.IGNORECASE)
+
+
+def _xp(expr: str) -> etree.XPath:
+    return etree.XPath(expr)
+
+
+def _has(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_AUTHOR_XPATHS = [
+    _xp(f".//*[{_has('comment-author')}]//*[{_has('fn')}]"),
+    _xp(f".//*[{_has('wp-block-comment-author-name')}]"),
+    _xp(f".//*[{_has('comment-author-name')} or {_has('comment-author-link')}]"),
+    _xp(".//*[@itemprop='author']//*[@itemprop='name']"),
+    _xp(".//*[@itemprop='author']"),
+    _xp(f".//*[{_has('p-author')}]//*[{_has('p-name')}]"),
+    _xp(f".//*[{_has('p-author')} or {_has('u-author')}]"),
+    _xp(f".//*[{_has('fn')}]"),
+    _xp(f".//*[{_has('comment-author')}]"),
+    _xp(f".//cite | .//*[{_has('author')} or {_has('user')} or {_has('username')}]"),
+    _xp(f".//*[{_has('comment-body')}]//a[{_has('url')}] | .//a[{_has('url')}]"),
+]
+_DATE_XPATHS = [
+    _xp(".//time[@datetime]"),
+    _xp(
+        ".//*[@itemprop='dateCreated' or @itemprop='datePublished' or @itemprop='commentTime']"
+    ),
+    _xp(f".//*[{_has('dt-published')}]"),
+    _xp(f".//abbr[@title][{_has('published')} or {_has('comment-date')} or {_has('date')}]"),
+]
+_CONTENT_XPATHS = [
+    _xp(
+        f".//*[{_has('comment-content')} or {_has('wp-block-comment-content')}"
+        f" or {_has('comment-text')} or {_has('comment_content')} or {_has('comment-body-text')}"
+        " or @itemprop='text' or @itemprop='commentText'"
+        f" or {_has('e-content')} or {_has('p-content')}]"
+    ),
+    _xp(f".//*[{_has('comment-body')} or {_has('comment-entry')} or {_has('content')}]"),
+]
+
+
+def _threaded_items(index: PageIndex) -> list[etree._Element]:
+    items = [
+        el for el in index.classed(*_ITEM_CLASSES)
+        if el.tag in ("li", "div", "article", "section") and not _in_widget(el)
+    ]
+    with_id = [el for el in items if el.get("id")]
+    if with_id:
+        # Drupal and others put the id on an outer box and class "comment" on an inner one too
+        return with_id
+    return items
+
+
+_WIDGET = re.compile(
+    r"^(?:widget\S*|\S*-widget|sidebar\S*|\S*-sidebar|wp-block-latest-comments\S*|"
+    r"recentcomments|\S*recent-comments\S*|\S*latest-comments\S*)$"
+)
+
+
+def _in_widget(el: etree._Element) -> bool:
+    """Inside a sidebar/"latest comments" widget (which lists comments of other posts)."""
+    for node in chain((el,), el.iterancestors()):
+        if node.tag in ("aside", "nav"):
+            return True
+        if node.tag in ("body", "html"):
+            return False
+        if any(_WIDGET.match(t) for t in node.get("class", "").lower().split()):
+            return True
+    return False
+
+
+def _comment_id(el: etree._Element, position: int) -> str:
+    raw = el.get("id") or ""
+    m = _ID_PATTERN.match(raw)
+    if m:
+        return m.group(1) or m.group(2)
+    if raw:
+        return raw
+    for anchor in el.xpath(".//a[starts-with(@href, '#comment-')]/@href")[:1]:
+        return anchor[len("#comment-"):]
+    return str(position)
+
+
+def _from_threaded(index: PageIndex) -> list[dict]:
+    items = _threaded_items(index)
+    if not items:
+        return []
+    item_set = set(items)
+    comments: list[dict] = []
+    ids: dict[etree._Element, str] = {}
+    for position, el in enumerate(items, 1):
+        cid = _comment_id(el, position)
+        ids[el] = cid
+        parent = next((a for a in el.iterancestors() if a in item_set), None)
+        parent_id = ids.get(parent) if parent is not None else None
+        if parent_id is None:
+            parent_id = el.get("data-parent-id") or el.get("data-parent") or None
+            if parent_id in ("0", ""):
+                parent_id = None
+        kind = _kind(el)
+
+        author_el = None
+        for xp in _AUTHOR_XPATHS:
+            author_el = _first_owned(el, item_set, xp)
+            if author_el is not None and _inline(author_el):
+                break
+        author = _inline(author_el) if author_el is not None else None
+        author = re.sub(r"\s*(?:says|sagt|schreibt|dit|dice|zegt):?$", "", author or "") or None
+
+        published = None
+        for xp in _DATE_XPATHS:
+            published = _date_of(_first_owned(el, item_set, xp))
+            if published:
+                break
+
+        text = ""
+        for i, xp in enumerate(_CONTENT_XPATHS):
+            box = _first_owned(el, item_set, xp)
+            if box is not None:
+                text = comment_text(box)
+                if i == 1 and kind != "comment" and author and text.endswith(author):
+                    text = ""  # "Pingback: <a>Site</a>": the theme prints no excerpt
+                break
+        if not text and not author:
+            continue
+        comments.append({
+            "id": cid, "parent_id": parent_id, "author": author, "published": published,
+            "text": text, "type": kind,
+        })
+    return comments
+
+
+# --------------------------------------------------------------------------- microdata
+
+_MICRODATA_XPATH = _xp(
+    "//*[@itemscope][contains(@itemtype, 'schema.org/Comment')"
+    " or contains(@itemtype, 'schema.org/UserComments')]"
+)
+
+
+def _from_microdata(tree: etree._Element) -> list[dict]:
+    items = [el for el in _MICRODATA_XPATH(tree) if not _in_widget(el)]
+    if not items:
+        return []
+    item_set = set(items)
+    comments = []
+    ids: dict[etree._Element, str] = {}
+    for position, el in enumerate(items, 1):
+        cid = el.get("id") or el.get("itemid") or ""
+        m = _ID_PATTERN.match(cid)
+        cid = (m.group(1) or m.group(2)) if m else (cid.rsplit("#", 1)[-1] or str(position))
+        ids[el] = cid
+        parent = next((a for a in el.iterancestors() if a in item_set), None)
+
+        def prop(*names: str, el: etree._Element = el) -> etree._Element | None:
+            for name in names:
+                found = _owned(el.xpath(f".//*[@itemprop='{name}']"), el, item_set)
+                # a property of a nested item (the author's Person) belongs to that item
+                found = [f for f in found if _item_owner(f) is el]
+                if found:
+                    return found[0]
+            return None
+
+        author_el = prop("author", "creator")
+        author = None
+        if author_el is not None:
+            name = [n for n in author_el.xpath(".//*[@itemprop='name']")]
+            author = _inline(name[0]) if name else _inline(author_el)
+            if not author and name:
+                author = name[0].get("content")
+        date_el = prop("dateCreated", "datePublished", "commentTime", "dateModified")
+        published = _date_of(date_el)
+        if published is None and date_el is not None:
+            published = iso_aware(parse_datetime(date_el.text or ""))
+        text_el = prop("text", "commentText", "description")
+        text = comment_text(text_el, skip_meta=False) if text_el is not None else ""
+        if not text and not author:
+            continue
+        comments.append({
+            "id": cid, "parent_id": ids.get(parent) if parent is not None else None,
+            "author": author or None, "published": published, "text": text, "type": "comment",
+        })
+    return comments
+
+
+def _item_owner(el: etree._Element) -> etree._Element | None:
+    return next((a for a in el.iterancestors() if a.get("itemscope") is not None), None)
+
+
+# --------------------------------------------------------------------------- microformats
+
+_MF_COMMENT_CLASSES = ("u-comment", "p-comment")
+
+
+def _mf_props(root: etree._Element, prefix: tuple[str, ...]) -> dict[str, list[etree._Element]]:
+    """The microformats properties of ``root`` itself (not of nested h-* objects)."""
+    props: dict[str, list[etree._Element]] = {}
+    for el in root.iter(etree.Element):
+        if el is root:
+            continue
+        toks = _tokens(el)
+        wanted = [t for t in toks if t.startswith(prefix)]
+        if not wanted:
+            continue
+        owner = next(
+            (a for a in el.iterancestors() if any(t.startswith("h-") for t in _tokens(a))), None
+        )
+        if owner is root:
+            for tok in wanted:
+                props.setdefault(tok, []).append(el)
+    return props
+
+
+def _from_microformats(index: PageIndex) -> list[dict]:
+    items = [
+        el for el in index.classed(*_MF_COMMENT_CLASSES)
+        if any(t.startswith("h-") for t in _tokens(el)) and not _in_widget(el)
+    ]
+    if not items:
+        return []
+    item_set = set(items)
+    comments = []
+    ids: dict[etree._Element, str] = {}
+    for position, el in enumerate(items, 1):
+        props = _mf_props(el, ("p-", "u-", "dt-", "e-"))
+        cid = el.get("id") or ""
+        if not cid:
+            url = next((u.get("href") for u in props.get("u-url", []) if u.get("href")), "")
+            cid = url.rsplit("#", 1)[-1] if "#" in url else ""
+        m = _ID_PATTERN.match(cid)
+        cid = (m.group(1) or m.group(2)) if m else (cid or str(position))
+        ids[el] = cid
+        parent = next((a for a in el.iterancestors() if a in item_set), None)
+        parent_id = ids.get(parent) if parent is not None else None
+        if parent_id is None:
+            for reply in props.get("u-in-reply-to", []):
+                target = (reply.get("href") or "").rsplit("#", 1)[-1]
+                m = _ID_PATTERN.match(target)
+                if m and "#" in (reply.get("href") or ""):
+                    parent_id = m.group(1) or m.group(2)
+        author = None
+        for author_el in props.get("p-author", []) + props.get("u-author", []):
+            names = [n for n in author_el.iter(etree.Element) if "p-name" in _tokens(n)]
+            author = _inline(names[0]) if names else _inline(author_el)
+            if author:
+                break
+        published = None
+        for date_el in props.get("dt-published", []):
+            published = _date_of(date_el) or iso_aware(parse_datetime(_inline(date_el)))
+            if published:
+                break
+        text_el = next(
+            chain(props.get("e-content", []), props.get("p-content", []),
+                  props.get("p-summary", []), props.get("p-name", [])),
+            None,
+        )
+        text = comment_text(text_el, skip_meta=False) if text_el is not None else ""
+        kind = _kind(el)
+        if not text and not author:
+            continue
+        comments.append({
+            "id": cid, "parent_id": parent_id, "author": author, "published": published,
+            "text": text, "type": kind,
+        })
+    return comments
+
+
+# --------------------------------------------------------------------------- JSON-LD
+
+
+def _from_jsonld(tree: etree._Element) -> list[dict]:
+    comments: list[dict] = []
+    seen: set[int] = set()
+
+    def add(obj: dict, parent_id: str | None) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        raw_id = obj.get("@id") or obj.get("url") or ""
+        raw_id = raw_id.rsplit("#", 1)[-1] if isinstance(raw_id, str) else ""
+        m = _ID_PATTERN.match(raw_id)
+        cid = (m.group(1) or m.group(2)) if m else (raw_id or str(len(comments) + 1))
+        author = obj.get("author") or obj.get("creator")
+        if isinstance(author, list):
+            author = author[0] if author else None
+        if isinstance(author, dict):
+            author = author.get("name")
+        date = obj.get("dateCreated") or obj.get("datePublished")
+        text = obj.get("text") or obj.get("commentText") or obj.get("description") or ""
+        if isinstance(text, str) and "<" in text:
+            try:
+                text = comment_text(lxml_html.fragment_fromstring(text, create_parent="div"))
+            except (etree.ParserError, ValueError):
+                text = norm_ws(re.sub(r"<[^>]+>", " ", text))
+        elif isinstance(text, str):
+            text = "\n\n".join(
+                "\n".join(norm_ws(line) for line in para.split("\n") if norm_ws(line))
+                for para in re.split(r"\n\s*\n", text) if para.strip()
+            )
+        comments.append({
+            "id": cid, "parent_id": parent_id,
+            "author": norm_ws(author) if isinstance(author, str) else None,
+            "published": iso_aware(parse_datetime(date)) if isinstance(date, str) else None,
+            "text": text if isinstance(text, str) else "", "type": "comment",
+        })
+        replies = obj.get("comment") or obj.get("replies") or []
+        for reply in replies if isinstance(replies, list) else [replies]:
+            if isinstance(reply, dict):
+                add(reply, cid)
+
+    for obj in iter_jsonld_of_type(tree, {"comment"}):
+        add(obj, None)
+    return comments
+
+
+# --------------------------------------------------------------------------- JS systems
+
+# name: (element ids, class tokens, tag names, script src substrings, inline script substrings)
+_SYSTEMS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "disqus": (("disqus_thread",), (), (), ("disqus.com",),
+               ("disqus_shortname", "disqus_config", ".disqus.com/embed.js")),
+    "facebook": ((), ("fb-comments",), ("fb:comments",), (), ()),
+    "commento": (("commento",), (), (), ("commento",), ()),
+    "isso": (("isso-thread",), (), (), ("/isso/", "isso.min.js"), ()),
+    "utterances": ((), ("utterances",), (), ("utteranc.es",), ()),
+    "giscus": ((), ("giscus",), ("giscus-widget",), ("giscus.app",), ()),
+    "hyvor": (("hyvor-talk-view",), (), ("hyvor-talk-comments",), ("talk.hyvor.com",), ()),
+    "remark42": (("remark42",), (), (), (), ("remark_config",)),
+    "cusdis": (("cusdis_thread",), (), (), ("cusdis.com",), ()),
+    "intensedebate": (("idc-container",), (), (), ("intensedebate",), ()),
+    "livefyre": (("livefyre-comments", "livefyre"), (), (), ("livefyre",), ()),
+    "coral": (("coral_thread",), (), (), ("coral.js", "/coral/"), ()),
+    "graphcomment": (("graphcomment",), (), (), ("graphcomment",), ()),
+    "talkyard": ((), ("talkyard-comments",), (), ("talkyard",), ()),
+    "vuukle": (("vuukle-comments",), ("vuukle-comments",), (), ("vuukle",), ()),
+    "waline": (("waline",), (), (), ("waline",), ()),
+    "twikoo": (("tcomment",), (), (), ("twikoo",), ()),
+    "valine": (("vcomments",), (), (), ("valine",), ()),
+    "cactus": ((), (), (), ("cactus.chat",), ()),
+    "hashover": (("hashover",), (), (), ("hashover",), ()),
+    "mastodon": ((), (), ("mastodon-comments",), ("mastodon-comments",), ()),
+}
+_SYSTEM_TAGS = tuple({t for spec in _SYSTEMS.values() for t in spec[2]})
+
+
+def _js_system(tree: etree._Element, index: PageIndex) -> str | None:
+    """The JavaScript comment system the page embeds, if any (one pass over ids and scripts)."""
+    ids = set(tree.xpath("//@id"))
+    tags = {el.tag for el in tree.iter(*_SYSTEM_TAGS)}
+    if "isso" not in tags and tree.xpath("//script[@data-isso]"):
+        tags.add("script[data-isso]")
+    srcs: list[str] = []
+    inline: list[str] = []
+    for script in tree.iter("script"):
+        src = script.get("src")
+        if src:
+            srcs.append(src.lower())
+        elif script.text:
+            inline.append(script.text)
+    src_text = "\n".join(srcs)
+    inline_text = "\n".join(inline)
+    for name, (el_ids, classes, tag_names, src_parts, inline_parts) in _SYSTEMS.items():
+        if (
+            any(i in ids for i in el_ids)
+            or any(c in index.by_class for c in classes)
+            or any(t in tags for t in tag_names)
+            or any(p in src_text for p in src_parts)
+            or any(p in inline_text for p in inline_parts)
+            or (name == "isso" and "script[data-isso]" in tags)
+        ):
+            return name
+    return None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def extract_comments(
+    tree: lxml_html.HtmlElement, url: str
+) -> tuple[list[dict[str, Any]], str, str | None]:
+    """(comments, comments_status, comments_system) of a post page.
+
+    Each comment is a dict of ``schemas.post.Comment`` fields (``published`` an ISO 8601 string
+    with offset), in page order; status ``captured``, ``none`` or ``not_captured`` (comments
+    loaded by JavaScript: ``comments_system`` names the system, e.g. ``disqus``).
+    """
+    index = PageIndex(tree)
+    comments = (
+        _from_threaded(index)
+        or _from_microdata(tree)
+        or _from_microformats(index)
+        or _from_jsonld(tree)
+    )
+    if comments:
+        seen: set[str] = set()
+        unique = []
+        for comment in comments:  # the schema forbids duplicate ids
+            if comment["id"] not in seen:
+                seen.add(comment["id"])
+                unique.append(comment)
+        known = {c["id"] for c in unique}
+        for comment in unique:
+            if comment["parent_id"] is not None and comment["parent_id"] not in known:
+                comment["parent_id"] = str(comment["parent_id"])
+        return unique, "captured", None
+    system = _js_system(tree, index)
+    if system:
+        return [], "not_captured", system
+    return [], "none", None
+
+
+
+_COMMENT_ID_IN_LINK = re.compile(r"#comment-(\d+)$|[?&]replytocom=(\d+)|#c(\d+)$")
+
+
+def comments_from_feed(items: Iterable[tuple[str, str | None, str | None, str | None]]) -> dict:
+    """A post's comment feed as {comment id: {author, published, text}}.
+
+    `items` are (link, author, published ISO date, content HTML) of the feed's entries; the
+    comment id comes from the link's `#comment-N` fragment. Used to fill in what a theme
+    leaves out of the page (WordPress classic themes print pingbacks without their text).
+    """
+    found: dict[str, dict] = {}
+    for link, author, published, content_html in items:
+        match = _COMMENT_ID_IN_LINK.search(link or "")
+        if not match:
+            continue
+        text = ""
+        if content_html:
+            fragment = lxml_html.fragment_fromstring(content_html, create_parent="div")
+            text = comment_text(fragment, skip_meta=False)
+        cid = next(group for group in match.groups() if group)
+        found[cid] = {"author": author, "published": published, "text": text}
+    return found

@@ -1,0 +1,150 @@
+"""One page in, all the crawl needs out: parse once, classify, find links, build the record."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from lxml import etree
+from lxml import html as lxml_html
+from pydantic import ValidationError
+
+from crawler.extract import links
+from crawler.extract.body import extract_body
+from crawler.extract.classify import classify
+from crawler.extract.comments import extract_comments
+from crawler.extract.metadata import extract_metadata
+from crawler.extract.types import Hints, PageAnalysis
+from schemas import Comment, Extractor, PostRecord, content_hash
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+MAX_REPLACEMENT_SHARE = 0.02
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+EXTRACTOR = Extractor(
+    name="blogarchive",
+    version=f"{_package_version('blogarchive')} (trafilatura {_package_version('trafilatura')})",
+)
+
+
+class PageError(ValueError):
+    """The bytes are not a usable HTML document; the message says why."""
+
+
+def decode_html(body: bytes, encoding: str | None) -> str:
+    """Decode with the encoding the HTTP layer detected; refuse text that is mostly garbage."""
+    if not body.strip():
+        raise PageError("empty page")
+    text = body.decode(encoding or "utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad and bad / len(text) > MAX_REPLACEMENT_SHARE:
+        raise PageError(f"broken encoding: {bad} undecodable characters as {encoding or 'utf-8'}")
+    return _XML_DECLARATION.sub("", text, count=1)
+
+
+def parse_html(text: str) -> lxml_html.HtmlElement:
+    try:
+        tree = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise PageError(f"unparseable HTML: {exc}") from exc
+    if tree.find("body") is None and not len(tree):
+        raise PageError("no HTML body")
+    return tree
+
+
+def analyse_page(
+    body: bytes,
+    url: str,
+    *,
+    encoding: str | None = None,
+    hints: Hints | None = None,
+    site: str | None = None,
+    status: int = 200,
+    fetched_at: datetime | None = None,
+    site_root: bool = False,
+    extract: bool = True,
+) -> PageAnalysis:
+    """Classify one HTML page, collect its links and, for posts and pages, build its record.
+
+    Raises PageError when the bytes are not a usable HTML document.
+    """
+    tree = parse_html(decode_html(body, encoding))
+    base = links.base_url(tree, url)
+    kind, signals = classify(tree, url, hints, site_root=site_root)
+    analysis = PageAnalysis(
+        kind=kind,
+        signals=signals,
+        canonical_url=links.canonical_link(tree, base),
+        links=links.anchors(tree, base),
+        feed_links=links.feed_links(tree, base),
+        next_links=links.next_links(tree, base, url) if kind == "listing" else [],
+        comment_feed=links.comment_feed_link(tree, base, url) if kind != "listing" else None,
+    )
+    if kind == "listing":
+        analysis.entry_links = links.entry_links(tree, base)
+    elif extract:
+        analysis.record, analysis.skip_reason = build_record(
+            tree, url, kind, hints=hints, site=site or url, status=status, fetched_at=fetched_at
+        )
+    return analysis
+
+
+def build_record(
+    tree: lxml_html.HtmlElement,
+    url: str,
+    kind: str,
+    *,
+    hints: Hints | None,
+    site: str,
+    status: int,
+    fetched_at: datetime | None,
+) -> tuple[PostRecord | None, str | None]:
+    """The validated record of a post or page, or None and the reason there is none."""
+    meta = extract_metadata(tree, url, hints)
+    comments, comments_status, comments_system = extract_comments(tree, url)
+    body = extract_body(tree, url)
+    if body is None or not body.text.strip():
+        return None, "no article body found"
+    title = meta.get("title") or (hints.title if hints else None)
+    if not title:
+        return None, "no title found"
+    try:
+        record = PostRecord(
+            url=url,
+            canonical_url=meta.get("canonical_url") or url,
+            site=site,
+            kind=kind,
+            title=title,
+            authors=meta.get("authors") or [],
+            published=meta.get("published"),
+            updated=meta.get("updated"),
+            categories=meta.get("categories") or [],
+            tags=meta.get("tags") or [],
+            language=meta.get("language"),
+            description=meta.get("description"),
+            site_name=meta.get("site_name"),
+            image=meta.get("image"),
+            text=body.text,
+            markdown=body.markdown,
+            comments=[Comment(**c) for c in comments],
+            comments_status=comments_status,
+            comments_system=comments_system,
+            word_count=len(body.text.split()),
+            content_hash=content_hash(body.text),
+            fetched_at=fetched_at or datetime.now().astimezone(),
+            status=status,
+            extractor=EXTRACTOR,
+            sources=meta.get("sources") or {},
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return None, f"invalid record: {problems}"
+    return record, None

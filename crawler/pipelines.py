@@ -1,0 +1,72 @@
+"""Item pipelines: every validated record goes into the archive, once."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
+
+from archive.store import ArchiveWriteError, ArchiveWriter
+from crawler.urls import url_key
+from schemas import PostRecord
+
+logger = logging.getLogger(__name__)
+
+
+class ArchivePipeline:
+    """Writes each PostRecord to the JSONL archive under `ARCHIVE_DIR`.
+
+    A record whose canonical URL was already written in this crawl is dropped. A write that
+    fails (disk full, permissions) stops the crawl with the reason: nothing half-written stays.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.directory = Path(settings.get("ARCHIVE_DIR", "archive-data"))
+        self.writer_id = settings.get("ARCHIVE_WRITER_ID", "main")
+        self.compress = settings.getbool("ARCHIVE_COMPRESS", False)
+        self.fsync_every = settings.getint("ARCHIVE_FSYNC_EVERY", 50)
+        self.writer: ArchiveWriter | None = None
+        self.written: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        return cls(crawler)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.writer = ArchiveWriter(
+            self.directory,
+            writer_id=self.writer_id,
+            compress=self.compress,
+            fsync_every=self.fsync_every,
+        )
+        logger.info("archiving into %s", self.directory.resolve())
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def process_item(self, item: object, spider: Spider | None = None) -> object:
+        if not isinstance(item, PostRecord):
+            return item
+        key = url_key(item.canonical_url)
+        if key in self.written:
+            raise DropItem(f"{item.url}: canonical URL {item.canonical_url} already archived")
+        assert self.writer is not None
+        try:
+            self.writer.write(item)
+        except ArchiveWriteError as exc:
+            logger.critical("cannot write the archive: %s; stopping the crawl", exc)
+            self.crawler.stats.inc_value("blogarchive/errors/archive_write")
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_error"))
+            raise DropItem(f"{item.url}: not archived: {exc}") from exc
+        self.written.add(key)
+        self.crawler.stats.inc_value(f"blogarchive/archived/{item.kind}")
+        logger.debug("archived %s %s", item.kind, item.url)
+        return item

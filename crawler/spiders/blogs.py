@@ -1,0 +1,469 @@
+"""`scrapy crawl blogs -a site=URL[,URL...]` / `-a sites=FILE`: every post and page of each blog."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler import discovery
+from crawler.extract.comments import comments_from_feed
+from crawler.extract.page import PageError
+from crawler.extract.types import Hints
+from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
+from crawler.workers import ExtractionPool
+from schemas import PostRecord
+
+logger = logging.getLogger(__name__)
+
+PRIORITY_DISCOVERY = 20
+PRIORITY_LISTING = 10
+PRIORITY_CONTENT = 0
+MAX_BUFFERED_LINKS = 20_000
+DISCOVERY_ERROR_STATUSES = [400, 401, 403, 404, 405, 406, 410, 429, 500, 502, 503, 504]
+
+
+def read_sites(site: str | None = None, sites: str | None = None) -> list[str]:
+    """Blog URLs from `-a site=URL1,URL2` and/or `-a sites=FILE` (a URL a line, # comments)."""
+    found: list[str] = []
+    if site:
+        found += [s.strip() for s in site.split(",") if s.strip()]
+    if sites:
+        for line in Path(sites).read_text(encoding="utf-8").splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                found.append(line)
+    cleaned: list[str] = []
+    for url in found:
+        if "://" not in url:
+            url = "https://" + url
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"not an http(s) blog URL: {url!r}")
+        url = canonicalize(url)
+        if url not in cleaned:
+            cleaned.append(url)
+    if not cleaned:
+        raise ValueError("no blog to crawl: pass -a site=https://blog.example/ or -a sites=FILE")
+    return cleaned
+
+
+@dataclass
+class SiteState:
+    """What the crawl knows about one blog while it runs."""
+
+    start_url: str
+    scope: SiteScope
+    pending_discovery: int = 0
+    content_found: int = 0
+    feeds_requested: bool = False
+    follow_all: bool = False
+    buffered_links: dict[str, None] = field(default_factory=dict)
+
+
+class BlogsSpider(scrapy.Spider):
+    name = "blogs"
+
+    def __init__(self, site: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site_urls = read_sites(site, sites)
+        self.sites: dict[str, SiteState] = {
+            url: SiteState(url, SiteScope(url)) for url in self.site_urls
+        }
+        self.scheduled: set[str] = set()
+        self.fetched: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlogsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.extraction_enabled = crawler.settings.getbool("EXTRACTION_ENABLED", True)
+        spider.pool = ExtractionPool.from_settings(crawler.settings)
+        spider.feed_max_pages = crawler.settings.getint("FEED_MAX_PAGES", 1000)
+        contact = crawler.settings.get("CONTACT")
+        if contact:
+            spider.user_agent = f"{crawler.settings.get('USER_AGENT')} (+{contact})"
+        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
+        return spider
+
+    def _close_pool(self) -> None:
+        self.pool.close()
+
+    # -- start ---------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for state in self.sites.values():
+            for request in self.site_start_requests(state):
+                yield request
+
+    def site_start_requests(self, state: SiteState) -> Iterable[Request]:
+        root = f"{urlsplit(state.start_url).scheme}://{urlsplit(state.start_url).netloc}"
+        yield self.discovery_request(state, root + "/robots.txt", self.parse_robots, probe=True)
+        for url in discovery.sitemap_candidates(state.start_url):
+            yield self.discovery_request(state, url, self.parse_sitemap, probe=True)
+        yield self.page_request(state, state.start_url, None, PRIORITY_LISTING)
+
+    def discovery_request(
+        self, state: SiteState, url: str, callback: Any, *, probe: bool = False, **meta: Any
+    ) -> Request:
+        """A robots.txt, sitemap or feed request; `probe`: a guessed URL, a 404 is expected."""
+        state.pending_discovery += 1
+        return Request(
+            url,
+            callback=callback,
+            errback=self.discovery_failed,
+            priority=PRIORITY_DISCOVERY,
+            meta={
+                "site": state.start_url,
+                "probe": probe,
+                "handle_httpstatus_list": DISCOVERY_ERROR_STATUSES,
+                **meta,
+            },
+        )
+
+    def page_request(
+        self, state: SiteState, url: str, hints: Hints | None, priority: int = PRIORITY_CONTENT
+    ) -> Request | None:
+        if not state.scope.contains(url) or is_asset(url) or is_never_content(url):
+            return None
+        key = url_key(url)
+        if key in self.scheduled:
+            return None
+        self.scheduled.add(key)
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            priority=priority,
+            meta={"site": state.start_url, "hints": hints},
+        )
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def _usable_discovery_response(self, response: Response, what: str) -> bool:
+        if 200 <= response.status < 300:
+            return True
+        probe = response.meta.get("probe")
+        (logger.debug if probe else logger.warning)(
+            "no %s at %s (HTTP %d)", what, response.url, response.status
+        )
+        if not probe:
+            self.crawler.stats.inc_value(f"blogarchive/discovery_errors/http_{response.status}")
+        return False
+
+    def _discovery_done(self, state: SiteState) -> Iterable[Request]:
+        """Called once per finished discovery request; starts link following if needed."""
+        state.pending_discovery -= 1
+        if state.pending_discovery == 0 and state.content_found == 0 and not state.follow_all:
+            logger.info(
+                "%s offers no sitemap or feed with posts: following its links", state.start_url
+            )
+            state.follow_all = True
+            for url in list(state.buffered_links):
+                if request := self.page_request(state, url, None):
+                    yield request
+            state.buffered_links.clear()
+
+    async def parse_robots(self, response: Response) -> AsyncIterator[Request]:
+        state = self.sites[response.meta["site"]]
+        if self._usable_discovery_response(response, "robots.txt"):
+            try:
+                robots = discovery.parse_robots(response.body, response.url)
+            except discovery.DiscoveryError as exc:
+                self._discovery_error(response.url, "robots", exc)
+            else:
+                for sitemap in robots.sitemaps:
+                    if state.scope.contains(sitemap) or _same_host(sitemap, state.start_url):
+                        yield self.discovery_request(state, sitemap, self.parse_sitemap)
+        for request in self._discovery_done(state):
+            yield request
+
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
+        state = self.sites[response.meta["site"]]
+        if self._usable_discovery_response(response, "sitemap"):
+            try:
+                sitemap = discovery.parse_sitemap(response.body, response.url)
+            except discovery.DiscoveryError as exc:
+                self._discovery_error(response.url, "sitemap", exc)
+            else:
+                self.crawler.stats.inc_value("blogarchive/sitemaps")
+                for request in self._sitemap_requests(state, response.url, sitemap):
+                    yield request
+        for request in self._discovery_done(state):
+            yield request
+
+    def _sitemap_requests(
+        self, state: SiteState, url: str, sitemap: discovery.Sitemap
+    ) -> Iterable[Request]:
+        if sitemap.kind == "index":
+            for entry in sitemap.entries:
+                if _same_host(entry.loc, state.start_url):
+                    yield self.discovery_request(state, entry.loc, self.parse_sitemap)
+            return
+        kind = discovery.sitemap_kind(url)
+        if kind == "other":
+            return
+        for entry in sitemap.entries:
+            hints = Hints(lastmod=entry.lastmod, sitemap_kind=kind)
+            if request := self.page_request(state, entry.loc, hints):
+                state.content_found += 1
+                yield request
+
+    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
+        state = self.sites[response.meta["site"]]
+        if self._usable_discovery_response(response, "feed"):
+            try:
+                feed = discovery.parse_feed(response.body, response.url)
+            except discovery.DiscoveryError as exc:
+                self._discovery_error(response.url, "feed", exc)
+            else:
+                self.crawler.stats.inc_value("blogarchive/feeds")
+                for request in self._feed_requests(state, response, feed):
+                    yield request
+        for request in self._discovery_done(state):
+            yield request
+
+    def _feed_requests(
+        self, state: SiteState, response: Response, feed: discovery.Feed
+    ) -> Iterable[Request]:
+        for item in feed.items:
+            if request := self.page_request(state, item.link, item.hints):
+                state.content_found += 1
+                yield request
+        page = response.meta.get("feed_page", 1)
+        next_url = feed.next_url
+        if not next_url and feed.items and _is_wordpress_feed(response):
+            next_url = discovery.wordpress_feed_page(response.meta["feed_url"], page + 1)
+        if (
+            next_url
+            and feed.items
+            and page < self.feed_max_pages
+            and _same_host(next_url, state.start_url)
+        ):
+            yield self.discovery_request(
+                state,
+                next_url,
+                self.parse_feed,
+                probe=True,
+                feed_page=page + 1,
+                feed_url=response.meta["feed_url"],
+                wordpress=response.meta.get("wordpress", False),
+            )
+
+    def feed_requests(self, state: SiteState, urls: list[str]) -> Iterable[Request]:
+        """The site's feeds, advertised ones first; the usual paths only when none is."""
+        if state.feeds_requested:
+            return
+        state.feeds_requested = True
+        probe = not urls
+        for url in urls or discovery.feed_candidates(state.start_url):
+            if not _same_host(url, state.start_url):
+                continue
+            yield self.discovery_request(
+                state, url, self.parse_feed, probe=probe, feed_url=url, feed_page=1
+            )
+
+    def _discovery_error(self, url: str, what: str, exc: discovery.DiscoveryError) -> None:
+        logger.warning("malformed %s %s: %s", what, url, exc.reason)
+        self.crawler.stats.inc_value(f"blogarchive/discovery_errors/malformed_{what}")
+
+    def discovery_failed(self, failure: Failure) -> Iterable[Request]:
+        request = failure.request  # type: ignore[attr-defined]
+        state = self.sites[request.meta["site"]]
+        level = logging.DEBUG if request.meta.get("probe") else logging.WARNING
+        logger.log(level, "could not fetch %s: %s", request.url, failure_reason(failure)[1])
+        yield from self._discovery_done(state)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        state = self.sites[response.meta["site"]]
+        stats = self.crawler.stats
+        stats.inc_value("blogarchive/pages_fetched")
+        if not state.scope.contains(response.url):
+            self.skip(
+                response.url, "redirected_offsite", f"redirected off the blog to {response.url}"
+            )
+            return
+        key = url_key(response.url)
+        if key in self.fetched and self.fetched[key] != response.request.url:
+            self.skip(response.url, "duplicate", f"already fetched as {self.fetched[key]}")
+            return
+        self.fetched[key] = response.request.url
+        self.scheduled.add(key)
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if not _looks_like_html(content_type, response.body):
+            self.skip(response.url, "not_html", f"not HTML ({content_type or 'no Content-Type'})")
+            return
+        hints: Hints | None = response.meta.get("hints")
+        try:
+            analysis = await self.pool.analyse(
+                body=response.body,
+                url=response.url,
+                encoding=getattr(response, "encoding", None),
+                hints=hints,
+                site=state.start_url,
+                status=response.status,
+                fetched_at=datetime.now(timezone.utc),
+                site_root=key == url_key(state.start_url),
+                extract=self.extraction_enabled,
+            )
+        except PageError as exc:
+            reason = str(exc)
+            self.skip(response.url, reason.split(":")[0].replace(" ", "_"), reason)
+            return
+        except Exception as exc:
+            logger.exception("extraction failed on %s", response.url)
+            stats.inc_value(f"blogarchive/errors/extraction_{type(exc).__name__}")
+            return
+
+        for request in self._follow(state, response, analysis):
+            yield request
+
+        if analysis.kind == "listing":
+            stats.inc_value("blogarchive/listings")
+            logger.debug("listing %s (%s)", response.url, analysis.signals)
+            return
+        if not self.extraction_enabled:
+            stats.inc_value("blogarchive/content_pages")
+            return
+        if analysis.record is None:
+            self.skip(response.url, "no_record", analysis.skip_reason or "no record")
+            return
+        canonical_key = url_key(analysis.record.canonical_url)
+        if canonical_key != key and canonical_key in self.fetched:
+            self.skip(response.url, "duplicate", f"canonical URL {analysis.record.canonical_url}")
+            return
+        self.fetched.setdefault(canonical_key, response.url)
+        record = analysis.record
+        incomplete = any(not c.text or c.published is None for c in record.comments)
+        if incomplete and analysis.comment_feed:
+            yield Request(
+                analysis.comment_feed,
+                callback=self.complete_comments,
+                errback=self.comments_feed_failed,
+                priority=PRIORITY_DISCOVERY,
+                meta={"record": record, "handle_httpstatus_list": DISCOVERY_ERROR_STATUSES},
+                dont_filter=True,
+            )
+            return
+        yield record
+
+    def complete_comments(self, response: Response) -> Iterable[PostRecord]:
+        """Fill comment texts and dates the page left out from the post's comment feed."""
+        record: PostRecord = response.meta["record"]
+        try:
+            if response.status != 200:
+                raise discovery.DiscoveryError(response.url, f"HTTP {response.status}")
+            feed = discovery.parse_feed(response.body, response.url)
+        except discovery.DiscoveryError as exc:
+            logger.warning("comment feed %s of %s unusable: %s", response.url, record.url, exc)
+            yield record
+            return
+        from_feed = comments_from_feed(
+            (i.link, (i.hints.authors or [None])[0], i.hints.published, i.content_html)
+            for i in feed.items
+        )
+        comments = []
+        for comment in record.comments:
+            extra = from_feed.get(comment.id, {})
+            comments.append(
+                comment.model_copy(
+                    update={
+                        "text": comment.text or extra.get("text") or "",
+                        "published": comment.published
+                        or (
+                            datetime.fromisoformat(extra["published"])
+                            if extra.get("published")
+                            else None
+                        ),
+                    }
+                )
+            )
+        self.crawler.stats.inc_value("blogarchive/comment_feeds")
+        yield PostRecord.model_validate(
+            {**record.model_dump(), "comments": [c.model_dump() for c in comments]}
+        )
+
+    def comments_feed_failed(self, failure: Failure) -> Iterable[PostRecord]:
+        request = failure.request  # type: ignore[attr-defined]
+        logger.warning("comment feed %s: %s", request.url, failure_reason(failure)[1])
+        yield request.meta["record"]
+
+    def _follow(self, state: SiteState, response: Response, analysis: Any) -> Iterable[Request]:
+        is_root = url_key(response.url) == url_key(state.start_url)
+        if analysis.feed_links or is_root:
+            yield from self.feed_requests(state, analysis.feed_links)
+        wanted: list[tuple[str, int]] = []
+        if analysis.kind == "listing":
+            wanted += [(u, PRIORITY_LISTING) for u in analysis.next_links]
+            wanted += [(u, PRIORITY_CONTENT) for u in analysis.entry_links]
+        if is_root or state.follow_all:
+            wanted += [(u, PRIORITY_CONTENT) for u in analysis.links]
+        elif len(state.buffered_links) < MAX_BUFFERED_LINKS:
+            for url in analysis.links:
+                state.buffered_links.setdefault(url)
+        for url, priority in wanted:
+            if request := self.page_request(state, url, None, priority):
+                yield request
+
+    def page_failed(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        key, reason = failure_reason(failure)
+        self.skip(request.url, key, reason, level=logging.WARNING)
+
+    def skip(self, url: str, key: str, reason: str, level: int = logging.INFO) -> None:
+        logger.log(level, "skipped %s: %s", url, reason)
+        self.crawler.stats.inc_value(f"blogarchive/skipped/{key}")
+
+
+def _same_host(url: str, site: str) -> bool:
+    return urlsplit(url).netloc.lower() == urlsplit(site).netloc.lower()
+
+
+def _is_wordpress_feed(response: Response) -> bool:
+    feed_url = response.meta.get("feed_url", response.url)
+    parts = urlsplit(feed_url)
+    generator = response.body[:2000].lower()
+    return (
+        parts.path.rstrip("/").endswith("/feed")
+        or "/feed/" in parts.path
+        or "feed=" in parts.query
+        or b"wordpress.org" in generator
+    )
+
+
+def _looks_like_html(content_type: str, body: bytes) -> bool:
+    if "html" in content_type:
+        return True
+    if content_type and not content_type.startswith(("text/plain", "application/octet-stream")):
+        return False
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
+def failure_reason(failure: Failure) -> tuple[str, str]:
+    """(stats key, log text) for a failed request."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    value = failure.value
+    if isinstance(value, HttpError):
+        status = value.response.status
+        return f"http_{status}", f"HTTP {status}"
+    text = str(value) or type(value).__name__
+    lowered = text.lower()
+    if "larger than download max size" in lowered:
+        return "too_large", f"too_large: {text}"
+    if "robots.txt" in lowered:
+        return "robots_txt", "forbidden by robots.txt"
+    if "redirect" in lowered:
+        return "redirect_loop", f"redirect loop or too many redirects ({text})"
+    return type(value).__name__, f"{type(value).__name__}: {text}"

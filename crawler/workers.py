@@ -1,0 +1,69 @@
+"""Page analysis off the reactor thread, in a pool of worker processes.
+
+The crawl process only downloads and schedules; parsing and extraction (CPU work) run in
+`EXTRACT_WORKERS` processes. Workers are recycled after `EXTRACT_MAX_TASKS_PER_WORKER` pages
+so caches that grow inside trafilatura and htmldate cannot grow without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from crawler.extract.page import analyse_page
+from crawler.extract.types import PageAnalysis
+
+logger = logging.getLogger(__name__)
+
+
+def _run(kwargs: dict[str, Any]) -> PageAnalysis:
+    return analyse_page(**kwargs)
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class ExtractionPool:
+    """`await pool.analyse(...)` runs `analyse_page(...)` in a worker process (inline if 0)."""
+
+    def __init__(self, workers: int, max_tasks_per_worker: int | None = None) -> None:
+        self.workers = workers
+        self.max_tasks_per_worker = max_tasks_per_worker or None
+        self._executor: Executor | None = self._new_executor() if workers > 0 else None
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> ExtractionPool:
+        configured = settings.get("EXTRACT_WORKERS")
+        workers = default_workers() if configured in (None, "") else int(configured)
+        return cls(workers, settings.getint("EXTRACT_MAX_TASKS_PER_WORKER", 2000))
+
+    def _new_executor(self) -> Executor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            max_tasks_per_child=self.max_tasks_per_worker,
+        )
+
+    async def analyse(self, **kwargs: Any) -> PageAnalysis:
+        if self._executor is None:
+            return analyse_page(**kwargs)
+        try:
+            return await asyncio.wrap_future(self._executor.submit(_run, kwargs))
+        except BrokenProcessPool:
+            logger.error("an extraction worker died on %s; restarting the pool", kwargs.get("url"))
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+            raise
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

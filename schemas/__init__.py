@@ -1,0 +1,23 @@
+"""Pydantic models of everything blogarchive writes, and their JSON Schema."""
+
+from schemas.post import (
+    SCHEMA_VERSION,
+    ArchiveRecord,
+    Comment,
+    Extractor,
+    PostRecord,
+    Tombstone,
+    WarcRef,
+    content_hash,
+)
+
+__all__ = [
+    "ArchiveRecord",
+    "Tombstone",
+    "SCHEMA_VERSION",
+    "Comment",
+    "Extractor",
+    "PostRecord",
+    "WarcRef",
+    "content_hash",
+]

@@ -1,0 +1,66 @@
+"""A small real HTTP server on 127.0.0.1 serving canned responses, for crawl tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+Routes = dict[str, Route | Callable[[], Route]]
+
+
+class SiteServer:
+    """`with SiteServer(routes) as site:` serves routes on `site.url`; unknown paths are 404.
+
+    Route bodies may contain `{base}`, replaced by the server's base URL (no trailing slash).
+    """
+
+    def __init__(self, routes: Routes) -> None:
+        self.routes = routes
+        self.requests: list[str] = []
+        self.times: list[tuple[float, str]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.requests.append(self.path)
+                server.times.append((time.monotonic(), self.path))
+                route = server.routes.get(self.path)
+                if callable(route):
+                    route = route()
+                if route is None:
+                    route = Route(404, b"<html><body><h1>Not found</h1></body></html>")
+                body = route.body.replace(b"{base}", server.url.rstrip("/").encode())
+                self.send_response(route.status)
+                for name, value in route.headers.items():
+                    self.send_header(name, value.replace("{base}", server.url.rstrip("/")))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> SiteServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

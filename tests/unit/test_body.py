@@ -1,0 +1,327 @@
+"""Article-body extraction: blogfarm snapshot scores, no comments/title, Markdown, purity."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import lxml.html
+import pytest
+
+from archive.scoring import score_corpus
+from crawler.extract.body import Body, extract_body
+from tests.blogfarm import THEMES, groundtruth, recorded_page
+
+THEME_NAMES = sorted(THEMES.values())
+
+
+def _parse(html: bytes | str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(html)
+
+
+def _extract(url: str) -> Body | None:
+    return extract_body(_parse(recorded_page(url).body), url)
+
+
+@pytest.fixture(scope="module")
+def bodies() -> dict[tuple[str, str], Body | None]:
+    """(theme, slug) -> extracted body, for every post and page of the snapshot."""
+    return {
+        (theme, rec["slug"]): _extract(url)
+        for rec in groundtruth()
+        for theme, url in rec["urls_by_theme"].items()
+    }
+
+
+# -- blogfarm snapshot ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("theme", THEME_NAMES)
+def test_f1_per_theme(theme: str, bodies: dict[tuple[str, str], Body | None]) -> None:
+    pairs = []
+    for rec in groundtruth():
+        body = bodies[(theme, rec["slug"])]
+        pairs.append((rec["body_text"], body.text if body else ""))
+    score = score_corpus(pairs)
+    assert score.documents == 46
+    assert score.f1 >= 0.995, score
+
+
+def test_every_post_has_a_body(bodies: dict[tuple[str, str], Body | None]) -> None:
+    missing = [key for key, body in bodies.items() if body is None or not body.text.strip()]
+    assert not missing
+
+
+def test_blocks_match_ground_truth_lines(bodies: dict[tuple[str, str], Body | None]) -> None:
+    """Block structure: one block per ground-truth line (minus typography), "\\n\\n" between."""
+    wrong = []
+    for rec in groundtruth():
+        for theme in THEME_NAMES:
+            body = bodies[(theme, rec["slug"])]
+            assert body is not None
+            if body.text.replace("\n\n", "\n") != rec["body_text"]:
+                wrong.append((theme, rec["slug"]))
+    assert len(wrong) <= 3, wrong
+
+
+def test_no_comment_text_in_any_body(bodies: dict[tuple[str, str], Body | None]) -> None:
+    checked = 0
+    for rec in groundtruth():
+        for comment in rec["comments"]:
+            for line in comment["text"].split("\n"):
+                if len(line) < 25 or line in rec["body_text"]:
+                    continue
+                for theme in THEME_NAMES:
+                    body = bodies[(theme, rec["slug"])]
+                    assert body is not None
+                    assert line not in body.text, (theme, rec["slug"], line)
+                    checked += 1
+    assert checked > 50  # the ground truth does have comments to check against
+
+
+def test_no_title_as_first_line(bodies: dict[tuple[str, str], Body | None]) -> None:
+    for rec in groundtruth():
+        first_gt_line = rec["body_text"].split("\n", 1)[0]
+        for theme in THEME_NAMES:
+            body = bodies[(theme, rec["slug"])]
+            assert body is not None
+            first = body.text.split("\n", 1)[0]
+            if first_gt_line != rec["title"]:
+                assert first != rec["title"], (theme, rec["slug"])
+
+
+def test_no_theme_boilerplate(bodies: dict[tuple[str, str], Body | None]) -> None:
+    phrases = ("Schreibe einen Kommentar", "E-Mail-Adresse wird nicht veröffentlicht",
+               "Veröffentlicht", "Schlagwörter", "Antworten zu")  # fmt: skip
+    for (theme, slug), body in bodies.items():
+        rec = next(r for r in groundtruth() if r["slug"] == slug)
+        assert body is not None
+        for phrase in phrases:
+            if phrase not in rec["body_text"]:
+                assert phrase not in body.text, (theme, slug, phrase)
+
+
+_MD_FEATURES = {
+    "heading": (re.compile(r"<h[1-6][ >]"), re.compile(r"^#{1,6} \S", re.M)),
+    "bullet list": (re.compile(r"<ul[ >]"), re.compile(r"^\s*- \S", re.M)),
+    "ordered list": (re.compile(r"<ol[ >]"), re.compile(r"^\s*\d+\. \S", re.M)),
+    "table": (re.compile(r"<table[ >]"), re.compile(r"^\|(?:---\|)+$", re.M)),
+    "code": (re.compile(r"<pre[ >]"), re.compile(r"^```", re.M)),
+    "quote": (re.compile(r"<blockquote[ >]"), re.compile(r"^> \S", re.M)),
+}
+
+
+@pytest.mark.parametrize("feature", sorted(_MD_FEATURES))
+def test_markdown_keeps_structure(feature: str, bodies: dict[tuple[str, str], Body | None]) -> None:
+    html_re, md_re = _MD_FEATURES[feature]
+    seen = 0
+    for rec in groundtruth():
+        has = bool(html_re.search(rec["body_html"]))
+        for theme in THEME_NAMES:
+            body = bodies[(theme, rec["slug"])]
+            assert body is not None
+            if has:
+                seen += 1
+                assert md_re.search(body.markdown), (theme, rec["slug"], feature)
+    assert seen, f"no page with a {feature} in the ground truth"
+
+
+def test_markdown_table_rows_and_code_indentation(
+    bodies: dict[tuple[str, str], Body | None],
+) -> None:
+    for rec in groundtruth():
+        body = bodies[("twentytwentyone", rec["slug"])]
+        assert body is not None
+        md_rows = [ln.replace("\\", "") for ln in body.markdown.split("\n") if ln.startswith("|")]
+        for table in re.findall(r"<table.*?</table>", rec["body_html"], re.S):
+            for tr in lxml.html.fromstring(table).iter("tr"):
+                cells = [" ".join(c.text_content().split()) for c in tr if c.tag in ("td", "th")]
+                row = "| " + " | ".join(cells) + " |"
+                assert row in md_rows, (rec["slug"], row)
+        for pre in re.findall(r"<pre[^>]*>(.*?)</pre>", rec["body_html"], re.S):
+            text = lxml.html.fromstring(f"<pre>{pre}</pre>").text_content()
+            for line in text.split("\n"):
+                if line.startswith(" ") and line.strip():
+                    assert "\n" + line.rstrip() + "\n" in body.markdown, (rec["slug"], line)
+
+
+def test_does_not_mutate_tree() -> None:
+    rec = next(r for r in groundtruth() if r["comments"])
+    for url in rec["urls_by_theme"].values():
+        tree = _parse(recorded_page(url).body)
+        before = lxml.html.tostring(tree)
+        assert extract_body(tree, url) is not None
+        assert lxml.html.tostring(tree) == before
+    tree = _parse(_PAGE_NO_CONTAINER)
+    before = lxml.html.tostring(tree)
+    assert extract_body(tree, "https://example.org/x") is not None
+    assert lxml.html.tostring(tree) == before
+
+
+def test_deterministic() -> None:
+    url = groundtruth()[0]["urls_by_theme"]["twentytwentytwo"]
+    assert _extract(url) == _extract(url)
+
+
+# -- synthetic pages ------------------------------------------------------------------------
+
+_ARTICLE = """
+<p>Der erste Absatz erklärt, worum es in diesem Beitrag eigentlich gehen soll.</p>
+<blockquote><p>Wer nicht fragt, bleibt dumm, sagt das Sprichwort.</p></blockquote>
+<p>Dazwischen steht ein ganz gewöhnlicher Absatz mit etwas mehr Text darin.</p>
+<blockquote><p>Wer nicht fragt, bleibt dumm, sagt das Sprichwort.</p></blockquote>
+<pre><code class="language-python">def f(x):
+    return x + 1
+</code></pre>
+"""
+
+
+def _page(inner: str, title: str = "Ein Testbeitrag") -> str:
+    return f"""<html><head><title>{title} – Testblog</title></head><body>
+<header><nav><a href="/">Start</a> <a href="/a">Archiv</a> <a href="/b">Über</a></nav></header>
+<main><article class="post"><h1 class="entry-title">{title}</h1>
+<div class="entry-content">{inner}</div></article>{_COMMENTS}</main>
+<footer>© Testblog</footer></body></html>"""
+
+
+_COMMENTS = """<div id="comments" class="comments-area">
+<h2 class="comments-title">2 Gedanken zu „Ein Testbeitrag“</h2>
+<ol class="comment-list"><li class="comment"><article class="comment-body">
+<p>Ein Leserkommentar, der nicht in den Artikeltext gehört.</p></article></li></ol>
+<div id="respond"><h3>Schreibe einen Kommentar</h3><form><p>Deine E-Mail-Adresse wird nicht
+veröffentlicht.</p><textarea></textarea></form></div></div>"""
+
+_PAGE_NO_CONTAINER = """<html><head><title>Ohne Container</title></head><body>
+<div class="menu"><a href="/">Start</a> | <a href="/x">Archiv</a> | <a href="/y">Kontakt</a></div>
+<div class="wrap"><div class="col">
+<p>Dieser Blog hat kein bekanntes Inhaltselement, trotzdem muss der Text gefunden werden,
+denn hier steht ein langer Absatz mit vielen Wörtern, der eindeutig der Hauptinhalt ist.</p>
+<p>Auch der zweite Absatz gehört dazu und erzählt noch etwas mehr über das Thema dieser
+Seite, damit das Verhältnis von Text zu Navigation eindeutig ausfällt und nichts fehlt.</p>
+<p>Ein dritter Absatz schließt den Beitrag ab und fasst noch einmal alles kurz zusammen,
+was vorher gesagt wurde, ohne dabei auf Links oder Menüs angewiesen zu sein.</p>
+</div></div><div class="sidebar"><a href="/1">Kategorie 1</a><a href="/2">Kategorie 2</a></div>
+</body></html>"""
+
+
+def _synthetic(inner: str) -> Body:
+    body = extract_body(_parse(_page(inner)), "https://blog.example.org/2024/01/test/")
+    assert body is not None
+    return body
+
+
+def test_synthetic_comment_section_removed_and_repeated_quote_kept() -> None:
+    body = _synthetic(_ARTICLE)
+    assert "Leserkommentar" not in body.text
+    assert "Schreibe einen Kommentar" not in body.text
+    assert "E-Mail-Adresse" not in body.text
+    assert body.text.count("Wer nicht fragt, bleibt dumm") == 2
+    assert not body.text.startswith("Ein Testbeitrag")
+    assert body.text.startswith("Der erste Absatz")
+    assert "def f(x):\n    return x + 1" in body.text
+    assert "```python\ndef f(x):\n    return x + 1\n```" in body.markdown
+    assert "> Wer nicht fragt" in body.markdown
+
+
+def test_synthetic_share_bar_and_author_box_removed() -> None:
+    inner = (
+        _ARTICLE
+        + """<div class="sharedaddy sd-sharing-enabled"><h3>Teilen mit:</h3><ul>
+        <li><a href="https://facebook.com/sharer">Share on Facebook</a></li>
+        <li><a href="https://twitter.com/intent">Tweet about this on Twitter</a></li></ul></div>
+        <div class="author-box"><p>Hier schreibt für Sie:</p><p>Erika Muster ist Autorin
+        und schreibt über Technik.</p><a href="/author/erika">Profil</a></div>
+        <div class="jp-relatedposts"><h3>Ähnliche Beiträge</h3><a href="/p1">Ein anderer
+        Beitrag</a></div><p>Advertisements</p>"""
+    )
+    body = _synthetic(inner)
+    for junk in (
+        "Facebook",
+        "Tweet",
+        "Hier schreibt",
+        "Erika Muster",
+        "Ähnliche",
+        "Advertisements",
+    ):
+        assert junk not in body.text, junk
+    assert "Dazwischen steht ein ganz gewöhnlicher Absatz" in body.text
+
+
+def test_synthetic_markdown_structures() -> None:
+    inner = """<h2>Zutaten</h2><ul><li>Mehl</li><li>Wasser<ul><li>lauwarm</li></ul></li></ul>
+    <ol start="3"><li>Rühren</li><li>Backen</li></ol>
+    <figure class="wp-block-table"><table><thead><tr><th>A</th><th>B</th></tr></thead>
+    <tbody><tr><td>1</td><td>2 | 3</td></tr></tbody></table>
+    <figcaption>Tabelle eins</figcaption></figure>
+    <p>Ein <strong>fetter</strong> und ein <a href="/link">verlinkter</a> Text.<br>Zweite
+    Zeile.</p>"""
+    body = _synthetic(inner)
+    md = body.markdown
+    assert "## Zutaten" in md
+    assert "- Mehl\n- Wasser\n  - lauwarm" in md
+    assert "3. Rühren\n4. Backen" in md
+    assert "| A | B |\n|---|---|\n| 1 | 2 \\| 3 |" in md
+    assert "Tabelle eins" in md
+    assert "**fetter**" in md
+    assert "[verlinkter](https://blog.example.org/link)" in md
+    assert "A | B\n\n1 | 2 | 3\n\nTabelle eins" in body.text
+    assert "Text.\nZweite Zeile." in body.text
+
+
+def test_fallback_without_known_container() -> None:
+    body = extract_body(_parse(_PAGE_NO_CONTAINER), "https://example.org/x")
+    assert body is not None
+    assert "Dieser Blog hat kein bekanntes Inhaltselement" in body.text
+    assert "Ein dritter Absatz" in body.text
+    assert "Kategorie 1" not in body.text
+
+
+def test_no_body_returns_none() -> None:
+    tree = _parse("<html><body><nav><a href='/'>Start</a></nav></body></html>")
+    assert extract_body(tree, "https://example.org/") is None
+
+
+def test_title_inside_container_is_dropped() -> None:
+    html = """<html><head><title>Mein Titel | Testblog</title>
+    <meta property="og:title" content="Mein Titel"></head><body>
+    <div class="post-content"><h1>Mein Titel</h1>
+    <p>Der eigentliche Text beginnt hier und ist lang genug, um als Artikel zu gelten.</p>
+    <p>Mein Titel</p></div></body></html>"""
+    body = extract_body(_parse(html), "https://example.org/mein-titel/")
+    assert body is not None
+    assert body.text.startswith("Der eigentliche Text")
+    assert body.text.endswith("Mein Titel")  # only a leading title line goes
+
+
+def test_news_caption_with_credit_dropped_author_caption_kept() -> None:
+    inner = (
+        _ARTICLE
+        + """<figure><img src="a.jpg"><figcaption>Der Steg verschwindet im Nebel.</figcaption>
+        </figure><figure><img src="b.jpg"><figcaption>Minister shake hands in Hanoi.
+        <span class="credit">Photo: Hau Dinh, AP</span></figcaption></figure>
+        <div class="image-caption">Protesters in the street (AP Photo/Jane Doe)</div>
+        <p>Image 1 of 8</p><p>By Jane Doe</p><p>Nov 18, 2019 at 9:24 pm ET</p>"""
+    )
+    body = _synthetic(inner)
+    assert "Der Steg verschwindet im Nebel." in body.text
+    for junk in ("Hanoi", "Hau Dinh", "Protesters", "Image 1 of 8", "Jane Doe", "2019"):
+        assert junk not in body.text
+
+
+def test_trailing_teaser_section_cut() -> None:
+    teasers = "".join(f"<p><a href='/t{n}'>Another story number {n}</a></p>" for n in range(3))
+    body = _synthetic(_ARTICLE + f"<h3>Most read in world news</h3>{teasers}")
+    assert "Most read" not in body.text and "Another story" not in body.text
+    assert "Dazwischen steht" in body.text
+
+
+def test_jsonld_article_body_when_markup_shows_only_a_part() -> None:
+    first = "Der erste Absatz erklärt, worum es in diesem Beitrag eigentlich gehen soll."
+    rest = [f"Absatz {n} steht nur im JSON-LD, die Seite lädt ihn per Skript." for n in range(8)]
+    ld = json.dumps({"@type": "NewsArticle", "articleBody": "\n\n".join([first, *rest])})
+    html = _page(f"<p>{first}</p>").replace(
+        "</head>", f'<script type="application/ld+json">{ld}</script></head>'
+    )
+    body = extract_body(_parse(html), "https://blog.example.org/2024/01/test/")
+    assert body is not None
+    assert body.text == "\n\n".join([first, *rest])

@@ -1,0 +1,253 @@
+"""extract_comments: the blogfarm snapshot in all three themes, plus small synthetic pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import lxml.html
+import pytest
+from lxml import etree
+
+from crawler.extract.comments import extract_comments
+from schemas.post import Comment
+from tests.blogfarm import BLOGFARM, groundtruth, recorded_page
+
+HAVE_BLOGFARM = (BLOGFARM / "groundtruth.jsonl").exists()
+needs_blogfarm = pytest.mark.skipif(not HAVE_BLOGFARM, reason=f"no blogfarm in {BLOGFARM}")
+
+
+def _cases() -> list:
+    if not HAVE_BLOGFARM:
+        return []
+    return [
+        pytest.param(rec, theme, url, id=f"{theme}-{rec['id']}-{rec['slug']}")
+        for rec in groundtruth()
+        for theme, url in rec["urls_by_theme"].items()
+    ]
+
+
+def _tree(url: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(recorded_page(url).body)
+
+
+def _as_groundtruth_text(text: str) -> str:
+    """Our text separates paragraphs by a blank line (schemas.post.Comment); the ground truth
+    writes one line per block (htmltext.py). Same lines, other separator."""
+    return re.sub(r"\n{2,}", "\n", text)
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+@needs_blogfarm
+@pytest.mark.parametrize(("rec", "theme", "url"), _cases())
+def test_snapshot_comments(rec: dict, theme: str, url: str) -> None:
+    comments, status, system = extract_comments(_tree(url), url)
+    expected = rec["comments"]
+    assert status == ("captured" if expected else "none")
+    assert system is None
+    assert [c["id"] for c in comments] == [str(e["id"]) for e in expected]  # page order
+    for got, exp in zip(comments, expected, strict=True):
+        Comment(**got)  # valid for the record model
+        assert got["parent_id"] == (str(exp["parent"]) if exp["parent"] else None)
+        assert got["type"] == exp["type"]
+        if theme == "twentytwentyone" and exp["type"] == "pingback":
+            # this theme prints a pingback as "Pingback: <a>site</a>": no excerpt, no date
+            assert got["author"] == exp["author"]
+            assert got["text"] == "" and got["published"] is None
+            continue
+        if got["author"] != exp["author"]:
+            # the block themes print the author through wptexturize: ’ for '
+            assert got["author"] == exp["author"].replace("'", "\u2019")
+        assert _as_groundtruth_text(got["text"]) == exp["text"]
+        assert _instant(got["published"]) == _instant(exp["date"])
+        assert _instant(got["published"]).utcoffset() is not None
+        for noise in ("Antworten", "sagt:", "Reply"):
+            assert noise not in got["text"]
+
+
+@needs_blogfarm
+def test_snapshot_paragraphs_are_separated_by_a_blank_line() -> None:
+    rec = next(r for r in groundtruth() if any(c["id"] == 10 for c in r["comments"]))
+    expected = next(c for c in rec["comments"] if c["id"] == 10)["text"].split("\n")
+    for url in rec["urls_by_theme"].values():
+        comments, _, _ = extract_comments(_tree(url), url)
+        got = next(c for c in comments if c["id"] == "10")
+        assert got["text"].split("\n\n") == expected
+
+
+@needs_blogfarm
+def test_snapshot_tree_is_not_mutated() -> None:
+    rec = max(groundtruth(), key=lambda r: r["comment_count"])
+    for url in rec["urls_by_theme"].values():
+        tree = _tree(url)
+        before = etree.tostring(tree)
+        extract_comments(tree, url)
+        assert etree.tostring(tree) == before
+
+
+# --------------------------------------------------------------------------- synthetic pages
+
+
+def _run(html: str) -> tuple[list[dict], str, str | None]:
+    return extract_comments(lxml.html.fromstring(html), "https://ex.org/post/")
+
+
+ARTICLE = "<article class='post hentry'><h1>Post</h1><div class='entry-content'><p>Body</p></div>"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "system"),
+    [
+        ("<div id='disqus_thread'></div><script>var disqus_config = function () {};</script>",
+         "disqus"),
+        ("<script src='https://example.disqus.com/embed.js' async></script>", "disqus"),
+        ("<div class='fb-comments' data-href='https://ex.org/post/'></div>", "facebook"),
+        ("<script src='https://utteranc.es/client.js' repo='a/b' async></script>", "utterances"),
+        ("<script src='https://giscus.app/client.js' async></script>", "giscus"),
+        ("<div id='commento'></div><script src='https://cdn.commento.io/js/commento.js'>"
+         "</script>", "commento"),
+        ("<section id='isso-thread'></section>", "isso"),
+        ("<div id='hyvor-talk-view'></div>", "hyvor"),
+    ],
+)
+def test_javascript_comment_systems_are_not_captured(snippet: str, system: str) -> None:
+    comments, status, name = _run(f"<html><body>{ARTICLE}</article>{snippet}</body></html>")
+    assert (comments, status, name) == ([], "not_captured", system)
+
+
+def test_no_comments_section() -> None:
+    html = f"""<html><body>{ARTICLE}</article><aside class="widget-area"><h2>Latest comments</h2>
+    <ol class="wp-block-latest-comments"><li class="wp-block-latest-comments__comment">
+    <article><footer><span class="wp-block-latest-comments__comment-author">Ann</span> on
+    <a href="/other/#comment-3">Other</a></footer></article></li></ol>
+    <ul><li class="recentcomments" id="comment-99"><span class="comment-author-link">Bo</span>
+    </li></ul></aside></body></html>"""
+    assert _run(html) == ([], "none", None)
+
+
+def test_server_rendered_comments_win_over_a_js_system() -> None:
+    html = f"""<html><body>{ARTICLE}</article><ol class="comment-list">
+    <li id="comment-1" class="comment"><article class="comment-body">
+    <div class="comment-author vcard"><b class="fn">Ann</b> <span class="says">says:</span></div>
+    <div class="comment-metadata"><time datetime="2020-01-01T10:00:00+01:00">Jan 1</time></div>
+    <div class="comment-content"><p>First line<br>second line</p><p>New paragraph</p></div>
+    <div class="reply"><a class="comment-reply-link" href="?replytocom=1">Reply</a></div>
+    </article>
+    <ol class="children"><li id="comment-2" class="trackback"><div class="comment-body">
+    Trackback: <a class="url" href="https://other.ex.org/">Other blog</a></div></li></ol>
+    </li></ol><div id="disqus_thread"></div></body></html>"""
+    comments, status, system = _run(html)
+    assert (status, system) == ("captured", None)
+    assert comments == [
+        {"id": "1", "parent_id": None, "author": "Ann", "published": "2020-01-01T10:00:00+01:00",
+         "text": "First line\nsecond line\n\nNew paragraph", "type": "comment"},
+        {"id": "2", "parent_id": "1", "author": "Other blog", "published": None, "text": "",
+         "type": "trackback"},
+    ]
+
+
+MICRODATA = """<html><body><article itemscope itemtype="https://schema.org/BlogPosting">
+<h1 itemprop="headline">Post</h1><div itemprop="articleBody"><p>Body</p></div>
+<div itemprop="comment" itemscope itemtype="https://schema.org/Comment" id="c-a">
+  <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+    <span itemprop="name">Greta</span></span>
+  <meta itemprop="dateCreated" content="2021-07-01T12:00:00+02:00">
+  <div itemprop="text"><p>Great read.</p></div>
+  <div itemprop="comment" itemscope itemtype="https://schema.org/Comment" id="c-b">
+    <span itemprop="author">Hans</span>
+    <time itemprop="dateCreated" datetime="2021-07-01T13:00:00Z">later</time>
+    <p itemprop="text">Agreed.</p>
+  </div>
+</div></article></body></html>"""
+
+
+def test_schema_org_comment_microdata() -> None:
+    comments, status, system = _run(MICRODATA)
+    assert (status, system) == ("captured", None)
+    assert [(c["id"], c["parent_id"], c["author"], c["text"]) for c in comments] == [
+        ("c-a", None, "Greta", "Great read."),
+        ("c-b", "c-a", "Hans", "Agreed."),
+    ]
+    assert comments[0]["published"] == "2021-07-01T12:00:00+02:00"
+    assert _instant(comments[1]["published"]) == _instant("2021-07-01T15:00:00+02:00")
+    for c in comments:
+        Comment(**c)
+
+
+HENTRY = """<html><body><article class="h-entry"><h1 class="p-name">Post</h1>
+<div class="e-content"><p>Body</p></div>
+<div class="u-comment h-cite" id="comment-7">
+  <a class="p-author h-card" href="https://dan.ex.org/"><span class="p-name">Dan</span></a>
+  <a class="u-url" href="#comment-7"><time class="dt-published"
+     datetime="2022-02-03T08:00:00+00:00">Feb 3</time></a>
+  <div class="e-content"><p>Nice post!</p><p>Really.</p></div>
+</div>
+<div class="u-comment h-cite">
+  <span class="p-author h-card"><span class="p-name">Eli</span></span>
+  <a class="u-in-reply-to" href="https://ex.org/post/#comment-7">reply</a>
+  <a class="u-url" href="https://ex.org/post/#comment-8">#</a>
+  <p class="p-content">Thanks Dan</p>
+</div></article></body></html>"""
+
+
+def test_hentry_u_comment_microformats() -> None:
+    comments, status, _ = _run(HENTRY)
+    assert status == "captured"
+    assert comments == [
+        {"id": "7", "parent_id": None, "author": "Dan", "published": "2022-02-03T08:00:00+00:00",
+         "text": "Nice post!\n\nReally.", "type": "comment"},
+        {"id": "8", "parent_id": "7", "author": "Eli", "published": None, "text": "Thanks Dan",
+         "type": "comment"},
+    ]
+
+
+def test_jsonld_comments() -> None:
+    html = """<html><head><script type="application/ld+json">
+    {"@context": "https://schema.org", "@type": "BlogPosting", "headline": "Post",
+     "comment": [{"@type": "Comment", "@id": "https://ex.org/post/#comment-3",
+       "author": {"@type": "Person", "name": "Ivy"}, "dateCreated": "2020-05-05T05:05:05Z",
+       "text": "One.\\n\\nTwo.",
+       "comment": [{"@type": "Comment", "@id": "https://ex.org/post/#comment-4",
+                    "author": "Jo", "text": "<p>Reply</p>"}]}]}
+    </script></head><body><p>Body</p></body></html>"""
+    comments, status, _ = _run(html)
+    assert status == "captured"
+    assert [(c["id"], c["parent_id"], c["author"], c["text"]) for c in comments] == [
+        ("3", None, "Ivy", "One.\n\nTwo."),
+        ("4", "3", "Jo", "Reply"),
+    ]
+
+
+def test_block_theme_markup() -> None:
+    html = f"""<html><body>{ARTICLE}</article><div class="wp-block-comments">
+    <ol class="wp-block-comment-template"><li id="comment-5" class="comment depth-1">
+    <div class="wp-block-comment-author-name"><a href="https://k.ex.org/">Kim</a></div>
+    <div class="wp-block-comment-date"><time datetime="2023-03-03T03:03:03+01:00">
+    <a href="#comment-5">3 March</a></time></div>
+    <div class="wp-block-comment-content"><p>Hello</p></div>
+    <div class="wp-block-comment-reply-link"><a class="comment-reply-link">Antworten</a></div>
+    <ol><li id="comment-6" class="comment depth-2">
+    <div class="wp-block-comment-author-name">Lou</div>
+    <div class="wp-block-comment-content"><p>Hi Kim</p></div></li></ol>
+    </li></ol></div></body></html>"""
+    comments, status, _ = _run(html)
+    assert status == "captured"
+    got = [(c["id"], c["parent_id"], c["author"], c["text"], c["published"]) for c in comments]
+    assert got == [
+        ("5", None, "Kim", "Hello", "2023-03-03T03:03:03+01:00"),
+        ("6", "5", "Lou", "Hi Kim", None),
+    ]
+
+
+def test_synthetic_tree_not_mutated() -> None:
+    for html in (MICRODATA, HENTRY):
+        tree = lxml.html.fromstring(html)
+        before = etree.tostring(tree)
+        extract_comments(tree, "https://ex.org/post/")
+        assert etree.tostring(tree) == before
