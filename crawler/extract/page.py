@@ -15,6 +15,7 @@ from crawler.extract.body import extract_body
 from crawler.extract.classify import classify
 from crawler.extract.comments import extract_comments
 from crawler.extract.metadata import extract_metadata
+from crawler.extract.profile import block_fingerprints
 from crawler.extract.types import Hints, PageAnalysis
 from schemas import Comment, Extractor, PostRecord, content_hash
 
@@ -71,8 +72,12 @@ def analyse_page(
     fetched_at: datetime | None = None,
     site_root: bool = False,
     extract: bool = True,
+    boilerplate: frozenset[str] = frozenset(),
 ) -> PageAnalysis:
     """Classify one HTML page, collect its links and, for posts and pages, build its record.
+
+    Posts and pages also get their block fingerprints (for the site's `SiteProfile`); their
+    body loses the blocks in `boilerplate` (the profile's learned set), listed in `removed`.
 
     Raises PageError when the bytes are not a usable HTML document.
     """
@@ -90,9 +95,19 @@ def analyse_page(
     )
     if kind == "listing":
         analysis.entry_links = links.entry_links(tree, base)
-    elif extract:
+    else:  # listings repeat their posts' text: they must not feed the site profile
+        analysis.fingerprints = block_fingerprints(tree)
+    if kind != "listing" and extract:
         analysis.record, analysis.skip_reason = build_record(
-            tree, url, kind, hints=hints, site=site or url, status=status, fetched_at=fetched_at
+            tree,
+            url,
+            kind,
+            hints=hints,
+            site=site or url,
+            status=status,
+            fetched_at=fetched_at,
+            boilerplate=boilerplate,
+            removed=analysis.removed,
         )
     return analysis
 
@@ -106,11 +121,19 @@ def build_record(
     site: str,
     status: int,
     fetched_at: datetime | None,
+    boilerplate: frozenset[str] = frozenset(),
+    removed: list[str] | None = None,
 ) -> tuple[PostRecord | None, str | None]:
-    """The validated record of a post or page, or None and the reason there is none."""
+    """The validated record of a post or page, or None and the reason there is none.
+
+    `boilerplate`: the site's learned block fingerprints, dropped from the body; the dropped
+    texts are appended to `removed` when given.
+    """
     meta = extract_metadata(tree, url, hints)
     comments, comments_status, comments_system = extract_comments(tree, url)
-    body = extract_body(tree, url)
+    body = extract_body(tree, url, boilerplate)
+    if body is not None and removed is not None:
+        removed.extend(body.removed)
     if body is None or not body.text.strip():
         return None, "no article body found"
     title = meta.get("title") or (hints.title if hints else None)

@@ -41,3 +41,5 @@ class PageAnalysis:
     comment_feed: str | None = None  # the page's own comment feed, if it advertises one
     record: PostRecord | None = None  # for posts and pages
     skip_reason: str | None = None  # why a post or page has no record
+    fingerprints: list[str] = field(default_factory=list)  # text blocks (posts/pages; profile.py)
+    removed: list[str] = field(default_factory=list)  # body blocks dropped as site boilerplate

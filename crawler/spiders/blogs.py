@@ -109,7 +109,10 @@ class BlogsSpider(scrapy.Spider):
         yield self.discovery_request(state, root + "/robots.txt", self.parse_robots, probe=True)
         for url in discovery.sitemap_candidates(state.start_url):
             yield self.discovery_request(state, url, self.parse_sitemap, probe=True)
-        yield self.page_request(state, state.start_url, None, PRIORITY_LISTING)
+        state.pending_discovery += 1  # the home page: it names the feeds
+        home = self.page_request(state, state.start_url, None, PRIORITY_LISTING)
+        assert home is not None
+        yield home.replace(callback=self.parse_home, errback=self.home_failed)
 
     def discovery_request(
         self, state: SiteState, url: str, callback: Any, *, probe: bool = False, **meta: Any
@@ -284,6 +287,17 @@ class BlogsSpider(scrapy.Spider):
 
     # -- pages ---------------------------------------------------------------------------
 
+    async def parse_home(self, response: Response) -> AsyncIterator[Any]:
+        """The start page: a page like any other, and the end of its discovery step."""
+        async for result in self.parse_page(response):
+            yield result
+        for request in self._discovery_done(self.sites[response.meta["site"]]):
+            yield request
+
+    def home_failed(self, failure: Failure) -> Iterable[Request]:
+        self.page_failed(failure)
+        yield from self._discovery_done(self.sites[failure.request.meta["site"]])  # type: ignore[attr-defined]
+
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         state = self.sites[response.meta["site"]]
         stats = self.crawler.stats
@@ -344,6 +358,7 @@ class BlogsSpider(scrapy.Spider):
             return
         self.fetched.setdefault(canonical_key, response.url)
         record = analysis.record
+        record.warc = response.meta.get("warc")  # the raw response (crawler.warc); None if off
         incomplete = any(not c.text or c.published is None for c in record.comments)
         if incomplete and analysis.comment_feed:
             yield Request(
