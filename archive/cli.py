@@ -5,6 +5,10 @@ subcommand's arguments to its argparse subparser, ``run(args)`` does the work an
 exit status; the first line of ``run``'s docstring is the subcommand's help. `build_parser`
 makes one subparser per entry, `main` (the console script) dispatches. Exit status: 0 fine,
 1 the command found a problem (``verify``) or nothing (``show``), 2 usage or I/O error.
+
+The archive commands (``verify``, ``stats``, ``export``, ``show``) know versions and
+tombstones (see archive/store.py): a post's current record is its highest version, and a
+post whose current record is a tombstone is deleted.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from archive import store
-from schemas.post import PostRecord
+from schemas.post import PostRecord, Tombstone
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -119,33 +123,63 @@ def _add_verify(parser: argparse.ArgumentParser) -> None:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    """Check that every line of the archive is a valid record; list the problems."""
+    """Check every line, the version chains and the WARC pointers; list the problems.
+
+    Fails on: a line that is not a valid record; two different records with the same
+    version of one post; a ``warc`` pointer to a missing file or beyond its end; and, with
+    ``--strict``, an interrupted write. Listed only: interrupted writes, identical copies of
+    a record (notes), gaps in a version chain (warnings).
+    """
     directory: Path = args.archive_dir
     _check_archive(directory)
     files = store.archive_files(directory)
     records = 0
     urls: set[str] = set()
     problems: list[store.Problem] = []
+    versions = store.VersionChecker()
+    warc_issues: list[store.VersionIssue] = []
     with _progress("verify", len(files)) as on_file:
         for item in store.scan(directory, on_file=on_file):
             if isinstance(item, store.Problem):
                 problems.append(item)
                 continue
             records += 1
-            record = item[1]
-            assert isinstance(record, PostRecord)
+            ref, record = item
+            assert isinstance(record, (PostRecord, Tombstone))
             urls.add(record.canonical_url)
+            versions.add(ref, record)
+            if record.warc is not None:
+                why = store.check_warc_ref(directory, record.warc)
+                if why:
+                    warc_issues.append(store.VersionIssue(ref, "error", why))
+    order = {path.relative_to(directory).as_posix(): i for i, path in enumerate(files)}
+    issues = sorted(
+        [*versions.issues(), *warc_issues], key=lambda i: (order.get(i.ref.file, -1), i.ref.line)
+    )
     writers = len({path.parent.name for path in files})
     where = f"{len(files)} files from {writers} writers"
     for problem in problems:
         print(problem)
-    failures = [p for p in problems if args.strict or not p.interrupted]
+    for issue in issues:
+        print(issue)
+    failures: list[store.Problem | store.VersionIssue] = [
+        p for p in problems if args.strict or not p.interrupted
+    ]
+    failures += [i for i in issues if i.level == "error"]
     if failures:
-        bad_files = len({p.file for p in failures})
+        bad_files = len({p.file if isinstance(p, store.Problem) else p.ref.file for p in failures})
         print(f"FAILED: {len(failures)} problems in {bad_files} of {where}; {records} good records")
         return 1
-    tails = f"; {len(problems)} interrupted writes skipped" if problems else ""
-    print(f"OK: {records} records of {len(urls)} posts and pages in {where}{tails}")
+    notes = sum(i.level == "note" for i in issues)
+    warnings = sum(i.level == "warning" for i in issues)
+    extra = ""
+    if notes:
+        extra += f"; {notes} identical copies counted once"
+    if warnings:
+        extra += f"; {warnings} warnings"
+    if problems:
+        extra += f"; {len(problems)} interrupted writes skipped"
+    print(f"OK: {records} records of {len(urls)} posts and pages in {where}{extra}")
     return 0
 
 
@@ -158,6 +192,8 @@ def run_verify(args: argparse.Namespace) -> int:
 class _SiteStats:
     posts: int = 0
     pages: int = 0
+    versions: int = 0
+    tombstones: int = 0
     words: int = 0
     first_published: dt.datetime | None = None
     last_published: dt.datetime | None = None
@@ -165,14 +201,9 @@ class _SiteStats:
     last_fetched_at: dt.datetime | None = None
 
     def add(
-        self,
-        kind: str,
-        words: int,
-        published: dt.datetime | None,
-        language: str | None,
-        fetched_at: dt.datetime,
+        self, kind: str, words: int, published: dt.datetime | None, language: str | None
     ) -> None:
-        """Count one current record."""
+        """Count one live current record."""
         if kind == "post":
             self.posts += 1
         else:
@@ -184,13 +215,18 @@ class _SiteStats:
             if self.last_published is None or published > self.last_published:
                 self.last_published = published
         self.languages[language or "unknown"] += 1
-        if self.last_fetched_at is None or fetched_at > self.last_fetched_at:
-            self.last_fetched_at = fetched_at
+
+    def seen(self, moment: dt.datetime) -> None:
+        """A record of this site was fetched (or found gone) at ``moment``."""
+        if self.last_fetched_at is None or moment > self.last_fetched_at:
+            self.last_fetched_at = moment
 
     def merge(self, other: _SiteStats) -> None:
         """Add another site's counts (for the total)."""
         self.posts += other.posts
         self.pages += other.pages
+        self.versions += other.versions
+        self.tombstones += other.tombstones
         self.words += other.words
         for value in (other.first_published, other.last_published):
             if value is not None:
@@ -198,15 +234,15 @@ class _SiteStats:
                 self.last_published = max(self.last_published or value, value)
         self.languages.update(other.languages)
         if other.last_fetched_at is not None:
-            self.last_fetched_at = max(
-                self.last_fetched_at or other.last_fetched_at, other.last_fetched_at
-            )
+            self.seen(other.last_fetched_at)
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready dict."""
         return {
             "posts": self.posts,
             "pages": self.pages,
+            "versions": self.versions,
+            "tombstones": self.tombstones,
             "words": self.words,
             "first_published": _fmt_time(self.first_published),
             "last_published": _fmt_time(self.last_published),
@@ -215,24 +251,54 @@ class _SiteStats:
         }
 
 
+_Current = tuple[str, bool, str, int, "dt.datetime | None", "str | None"]
+"""What stats keeps of a post's current record: site, deleted, kind, words, published, lang."""
+
+
+def _site_stats(directory: Path, on_file: OnFile | None) -> dict[str, _SiteStats]:
+    """One pass over the archive; memory: a few fields and version hashes per post."""
+    best: dict[str, tuple[tuple[int, dt.datetime, int], _Current]] = {}
+    identities: dict[str, set[tuple[int, str]]] = {}
+    sites: dict[str, _SiteStats] = {}
+    for seq, (_ref, r) in enumerate(store.iter_with_refs(directory, on_file=on_file)):
+        sites.setdefault(r.site, _SiteStats()).seen(store.record_time(r))
+        if isinstance(r, PostRecord):
+            identities.setdefault(r.canonical_url, set()).add(store.record_identity(r))
+        key = store.current_key(r, seq)
+        old = best.get(r.canonical_url)
+        if old is None or key > old[0]:
+            if isinstance(r, Tombstone):
+                best[r.canonical_url] = (key, (r.site, True, r.kind, 0, None, None))
+            else:
+                value = (r.site, False, r.kind, r.word_count, r.published, r.language)
+                best[r.canonical_url] = (key, value)
+    for url, (_key, (site, deleted, kind, words, published, language)) in best.items():
+        stats = sites.setdefault(site, _SiteStats())
+        stats.versions += max(len(identities.get(url, ())) - 1, 0)
+        if deleted:
+            stats.tombstones += 1
+        else:
+            stats.add(kind, words, published, language)
+    return sites
+
+
 def _add_stats(parser: argparse.ArgumentParser) -> None:
     _archive_arg(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
 def run_stats(args: argparse.Namespace) -> int:
-    """Per site: posts, pages, words, published range, languages, last fetch (current records)."""
+    """Per site: posts, pages, versions, tombstones, words, published range, languages, last fetch.
+
+    posts, pages, words, published range and languages count live current records;
+    versions: post records beyond the first of each post (an identical copy counts once);
+    tombstones: posts and pages whose current record is a tombstone (deleted);
+    last fetch: the latest fetched_at (or deleted_at) of any record of the site.
+    """
     directory: Path = args.archive_dir
     _check_archive(directory)
     with _progress("stats", len(store.archive_files(directory))) as on_file:
-        current = store.current_map(
-            directory,
-            lambda _ref, r: (r.site, r.kind, r.word_count, r.published, r.language, r.fetched_at),
-            on_file=on_file,
-        )
-    sites: dict[str, _SiteStats] = {}
-    for site, *rest in current.values():
-        sites.setdefault(site, _SiteStats()).add(*rest)
+        sites = _site_stats(directory, on_file)
     total = _SiteStats()
     for stats in sites.values():
         total.merge(stats)
@@ -241,7 +307,9 @@ def run_stats(args: argparse.Namespace) -> int:
         out = {"sites": {s: st.as_json() for s, st in ordered}, "total": total.as_json()}
         print(_dump(out, pretty=True))
         return 0
-    rows = [["site", "posts", "pages", "words", "published", "languages", "last fetched"]]
+    header = ["site", "posts", "pages", "versions", "deleted", "words"]
+    rows = [[*header, "published", "languages", "last fetched"]]
+    numeric = range(1, len(header))
     for name, st in [*ordered, ("total", total)]:
         first = _fmt_time(st.first_published, date_only=True)
         last = _fmt_time(st.last_published, date_only=True)
@@ -253,6 +321,8 @@ def run_stats(args: argparse.Namespace) -> int:
                 name,
                 str(st.posts),
                 str(st.pages),
+                str(st.versions),
+                str(st.tombstones),
                 str(st.words),
                 f"{first}..{last}" if first else "-",
                 langs or "-",
@@ -262,7 +332,7 @@ def run_stats(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = [
-            c.rjust(w) if 1 <= i <= 3 else c.ljust(w)
+            c.rjust(w) if i in numeric else c.ljust(w)
             for i, (c, w) in enumerate(zip(row, widths, strict=True))
         ]
         print("  ".join(cells).rstrip())
@@ -326,6 +396,12 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--language", help="only records in this language (ISO 639-1 code)")
     parser.add_argument(
+        "--include-deleted",
+        action="store_true",
+        help="also the tombstones of deleted posts (filtered by the date and language of"
+        " their last version)",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         type=Path,
@@ -334,23 +410,61 @@ def _add_export(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _selected(records: Iterable[PostRecord], args: argparse.Namespace) -> Iterator[PostRecord]:
+_Meta = tuple["dt.datetime | None", "str | None"]
+"""published and language of a post's last live version (to filter its tombstone)."""
+
+
+def _export_plan(
+    directory: Path, include_deleted: bool, on_file: OnFile | None
+) -> tuple[set[store.RecordRef], dict[str, _Meta]]:
+    """First pass: where the current records are; for tombstones, their post's last metadata.
+
+    Memory: a `RecordRef` and two small fields per post, never a text.
+    """
+    best: dict[str, tuple[tuple[int, dt.datetime, int], store.RecordRef, bool]] = {}
+    live: dict[str, tuple[tuple[int, dt.datetime, int], _Meta]] = {}
+    for seq, (ref, r) in enumerate(store.iter_with_refs(directory, on_file=on_file)):
+        key = store.current_key(r, seq)
+        old = best.get(r.canonical_url)
+        if old is None or key > old[0]:
+            best[r.canonical_url] = (key, ref, r.deleted)
+        if include_deleted and isinstance(r, PostRecord):
+            last = live.get(r.canonical_url)
+            if last is None or key > last[0]:
+                live[r.canonical_url] = (key, (r.published, r.language))
+    refs = {ref for _key, ref, deleted in best.values() if include_deleted or not deleted}
+    return refs, {url: meta for url, (_key, meta) in live.items()}
+
+
+def _selected(
+    records: Iterable[store.AnyRecord], args: argparse.Namespace, meta: dict[str, _Meta]
+) -> Iterator[store.AnyRecord]:
     for r in records:
         if args.site and not _site_matches(args.site, r.site):
             continue
-        if args.language and (r.language or "").lower() != args.language.lower():
+        if isinstance(r, Tombstone):
+            published, language = meta.get(r.canonical_url, (None, None))
+        else:
+            published, language = r.published, r.language
+        if args.language and (language or "").lower() != args.language.lower():
             continue
         if args.since or args.until:
-            if r.published is None:
+            if published is None:
                 continue
-            if args.since and r.published < args.since:
+            if args.since and published < args.since:
                 continue
-            if args.until and r.published > args.until:
+            if args.until and published > args.until:
                 continue
         yield r
 
 
-def _text_block(r: PostRecord) -> str:
+def _gone(r: Tombstone) -> list[str]:
+    return [f"deleted {_fmt_time(r.deleted_at, date_only=True)}", f"HTTP {r.status}"]
+
+
+def _text_block(r: store.AnyRecord) -> str:
+    if isinstance(r, Tombstone):
+        return f"(deleted)\n{' | '.join([r.canonical_url, *_gone(r)])}\n"
     meta = [r.canonical_url]
     if r.published:
         meta.append(_fmt_time(r.published, date_only=True) or "")
@@ -359,7 +473,9 @@ def _text_block(r: PostRecord) -> str:
     return f"{r.title}\n{' | '.join(meta)}\n\n{r.text.strip()}\n"
 
 
-def _markdown_block(r: PostRecord) -> str:
+def _markdown_block(r: store.AnyRecord) -> str:
+    if isinstance(r, Tombstone):
+        return f"# (deleted)\n\n{' · '.join([f'<{r.canonical_url}>', *_gone(r)])}\n"
     meta = [f"<{r.canonical_url}>"]
     if r.published:
         meta.append(_fmt_time(r.published, date_only=True) or "")
@@ -368,7 +484,7 @@ def _markdown_block(r: PostRecord) -> str:
     return f"# {r.title}\n\n{' · '.join(meta)}\n\n{r.markdown.strip()}\n"
 
 
-def _write_text(records: Iterable[PostRecord], out: IO[str], fmt: str) -> int:
+def _write_text(records: Iterable[store.AnyRecord], out: IO[str], fmt: str) -> int:
     n = 0
     for r in records:
         if fmt == "jsonl":
@@ -381,15 +497,13 @@ def _write_text(records: Iterable[PostRecord], out: IO[str], fmt: str) -> int:
     return n
 
 
-def _write_parquet(records: Iterable[PostRecord], path: Path) -> int:
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise CommandError("--format parquet needs pyarrow: pip install pyarrow") from None
+def _parquet_schema() -> Any:
+    """The Parquet table: PostRecord's fields, then the tombstone's ``deleted_at``."""
+    import pyarrow as pa
+
     ts = pa.timestamp("us", tz="UTC")
     strings = pa.list_(pa.string())
-    schema = pa.schema(
+    return pa.schema(
         [
             ("schema_version", pa.int32()),
             ("url", pa.string()),
@@ -431,14 +545,39 @@ def _write_parquet(records: Iterable[PostRecord], path: Path) -> int:
             ("status", pa.int32()),
             ("extractor", pa.struct([("name", pa.string()), ("version", pa.string())])),
             ("sources", pa.map_(pa.string(), pa.string())),
+            (
+                "warc",
+                pa.struct(
+                    [
+                        ("file", pa.string()),
+                        ("offset", pa.int64()),
+                        ("length", pa.int64()),
+                        ("record_id", pa.string()),
+                    ]
+                ),
+            ),
+            ("version", pa.int32()),
+            ("previous_hash", pa.string()),
+            ("deleted", pa.bool_()),
+            ("deleted_at", ts),
         ]
     )
+
+
+def _write_parquet(records: Iterable[store.AnyRecord], path: Path) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise CommandError("--format parquet needs pyarrow: pip install pyarrow") from None
+    schema = _parquet_schema()
     n = 0
     batch: list[dict[str, Any]] = []
     with pq.ParquetWriter(path, schema) as writer:
         for r in records:
-            row = r.model_dump()
-            row["sources"] = list(row["sources"].items())
+            row = r.model_dump()  # a tombstone's missing columns become nulls
+            if "sources" in row:
+                row["sources"] = list(row["sources"].items())
             batch.append(row)
             n += 1
             if len(batch) >= 1000:
@@ -450,14 +589,20 @@ def _write_parquet(records: Iterable[PostRecord], path: Path) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Export the current record of every post and page: jsonl, text, markdown or parquet."""
+    """Export the current version of every post and page: jsonl, text, markdown or parquet.
+
+    Deleted posts are left out unless --include-deleted. Streams: two passes, memory bounded
+    by the number of posts, not their texts.
+    """
     directory: Path = args.archive_dir
     _check_archive(directory)
     binary = args.format == "parquet"
     if binary and args.output is None:
         raise CommandError("--format parquet writes a file: give it with -o FILE")
     with _progress("export", 2 * len(store.archive_files(directory))) as on_file:
-        records = _selected(store.iter_latest(directory, on_file=on_file), args)
+        refs, meta = _export_plan(directory, args.include_deleted, on_file)
+        current = (r for _ref, r in store.iter_at(directory, refs, on_file=on_file))
+        records = _selected(current, args, meta)
         with _output(args.output, binary=binary) as out:
             n = _write_parquet(records, out) if binary else _write_text(records, out, args.format)
     if args.output is not None:
@@ -474,25 +619,25 @@ def _add_show(parser: argparse.ArgumentParser) -> None:
     _archive_arg(parser)
     parser.add_argument("url", metavar="URL", help="the post's URL or canonical URL")
     parser.add_argument(
-        "--latest", action="store_true", help="only the current record, as one JSON object"
+        "--latest",
+        action="store_true",
+        help="only the current record (maybe a tombstone), as one JSON object",
     )
 
 
 def run_show(args: argparse.Namespace) -> int:
-    """Print the records of a URL as JSON: every version (a list), or --latest."""
+    """Print a post's history as JSON: every version in version order (a list), or --latest.
+
+    Tombstones are part of the history; a record written twice is shown once.
+    """
     directory: Path = args.archive_dir
     _check_archive(directory)
-    wanted = args.url.rstrip("/")
-    found: list[tuple[store.RecordRef, PostRecord]] = []
-    for ref, record in store.iter_with_refs(directory):
-        if wanted in (record.url.rstrip("/"), record.canonical_url.rstrip("/")):
-            found.append((ref, record))
+    found = store.history(directory, args.url)
     if not found:
         print(f"blogarchive: no record for {args.url}", file=sys.stderr)
         return 1
     if args.latest:
-        best = max(enumerate(found), key=lambda item: (item[1][1].fetched_at, item[0]))[1]
-        print(_dump(best[1].model_dump(mode="json"), pretty=True))
+        print(_dump(found[-1][1].model_dump(mode="json"), pretty=True))
     else:
         print(_dump([r.model_dump(mode="json") for _ref, r in found], pretty=True))
     return 0
@@ -516,6 +661,9 @@ from archive import extract_commands  # noqa: E402 - after COMMANDS, which it do
 
 COMMANDS.append(("extract", extract_commands.add_extract_arguments, extract_commands.run_extract))
 COMMANDS.append(("eval", extract_commands.add_eval_arguments, extract_commands.run_eval))
+from archive import reextract  # noqa: E402
+
+COMMANDS.append(("reextract", reextract.add_reextract_arguments, reextract.run_reextract))
 # ---------------------------------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ import os
 import re
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeVar, overload
@@ -108,7 +108,6 @@ __all__ = [
     "RecordRef",
     "VersionChecker",
     "VersionIssue",
-    "WarcChecker",
     "archive_files",
     "check_warc_ref",
     "current_key",
@@ -486,8 +485,8 @@ def scan(
 ) -> Iterator[tuple[RecordRef, AnyRecord | dict[str, Any]] | Problem]:
     """Stream the whole archive: ``(ref, record)`` for good lines, `Problem` for bad ones.
 
-    Records are `PostRecord` and `Tombstone` objects. With ``validate=False`` records are the parsed dicts, unchecked. ``on_file`` is called
-    after each file is read (for progress bars).
+    Records are `PostRecord` and `Tombstone` objects; with ``validate=False`` they are the
+    parsed dicts, unchecked. ``on_file`` is called after each file is read (progress bars).
     """
     directory = Path(directory)
     files, strays = _list_files(directory)
@@ -547,3 +546,368 @@ def _summarize(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
 
+def iter_with_refs(
+    directory: str | os.PathLike[str], *, on_file: Callable[[Path], None] | None = None
+) -> Iterator[tuple[RecordRef, AnyRecord]]:
+    """Every valid record with its location, in archive order; bad lines logged and skipped."""
+    for item in scan(directory, on_file=on_file):
+        if isinstance(item, Problem):
+            log.warning("%s: skipped", item)
+            continue
+        ref, record = item
+        assert isinstance(record, (PostRecord, Tombstone))
+        yield ref, record
+
+
+@overload
+def iter_records(
+    directory: str | os.PathLike[str], *, validate: Literal[True] = ...
+) -> Iterator[AnyRecord]: ...
+@overload
+def iter_records(
+    directory: str | os.PathLike[str], *, validate: Literal[False]
+) -> Iterator[dict[str, Any]]: ...
+def iter_records(
+    directory: str | os.PathLike[str], *, validate: bool = True
+) -> Iterator[AnyRecord] | Iterator[dict[str, Any]]:
+    """Every record in archive order, streaming: `PostRecord`s *and* `Tombstone`s.
+
+    All versions, and a record written twice (a resumed crawl) twice; bad lines are logged
+    and skipped. Check ``record.deleted`` (or use `iter_posts`) before reading ``text``.
+    ``validate=False`` yields the parsed JSON objects unchecked (faster).
+    """
+
+    def gen() -> Iterator[Any]:
+        for item in scan(directory, validate=validate):
+            if isinstance(item, Problem):
+                log.warning("%s: skipped", item)
+            else:
+                yield item[1]
+
+    return gen()
+
+
+def iter_posts(directory: str | os.PathLike[str]) -> Iterator[PostRecord]:
+    """Every `PostRecord` in archive order (all versions); tombstones left out."""
+    for record in iter_records(directory):
+        if isinstance(record, PostRecord):
+            yield record
+
+
+def iter_problems(directory: str | os.PathLike[str]) -> Iterator[Problem]:
+    """Every line (or file) readers skip, as ``(file, line, reason)``; line 0 = whole file."""
+    for item in scan(directory):
+        if isinstance(item, Problem):
+            yield item
+
+
+# --------------------------------------------------------------------------------------------
+# Current state
+# --------------------------------------------------------------------------------------------
+
+
+@overload
+def current_map(
+    directory: str | os.PathLike[str],
+    project: Callable[[RecordRef, PostRecord], T],
+    *,
+    include_deleted: Literal[False] = ...,
+    on_file: Callable[[Path], None] | None = ...,
+) -> dict[str, T]: ...
+@overload
+def current_map(
+    directory: str | os.PathLike[str],
+    project: Callable[[RecordRef, AnyRecord], T],
+    *,
+    include_deleted: bool,
+    on_file: Callable[[Path], None] | None = ...,
+) -> dict[str, T]: ...
+def current_map(
+    directory: str | os.PathLike[str],
+    project: Callable[[RecordRef, Any], T],
+    *,
+    include_deleted: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+) -> dict[str, T]:
+    """One pass: canonical_url -> ``project(ref, record)`` of its current record (`current_key`).
+
+    Deleted posts (current record a tombstone) are left out unless ``include_deleted``; then
+    ``project`` only ever sees `PostRecord`s. Keeps only the projections in memory.
+    """
+    best: dict[str, tuple[tuple[int, dt.datetime, int], bool, Any]] = {}
+    for seq, (ref, record) in enumerate(iter_with_refs(directory, on_file=on_file)):
+        key = current_key(record, seq)
+        old = best.get(record.canonical_url)
+        if old is None or key > old[0]:
+            value = project(ref, record) if include_deleted or not record.deleted else None
+            best[record.canonical_url] = (key, record.deleted, value)
+    return {
+        url: value for url, (_, deleted, value) in best.items() if include_deleted or not deleted
+    }
+
+
+def current_refs(
+    directory: str | os.PathLike[str],
+    *,
+    include_deleted: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+) -> dict[str, RecordRef]:
+    """Per canonical_url, where its current record is (small: no record kept in memory)."""
+    return current_map(
+        directory, lambda ref, _record: ref, include_deleted=include_deleted, on_file=on_file
+    )
+
+
+def iter_at(
+    directory: str | os.PathLike[str],
+    refs: Iterable[RecordRef],
+    *,
+    on_file: Callable[[Path], None] | None = None,
+) -> Iterator[tuple[RecordRef, AnyRecord]]:
+    """The records at ``refs``, streaming, in archive order (stops after the last one)."""
+    wanted = set(refs)
+    if not wanted:
+        return
+    for item in scan(directory, on_file=on_file):
+        if isinstance(item, Problem):
+            continue  # callers found their refs in an earlier pass, which warned
+        ref, record = item
+        if ref in wanted:
+            wanted.discard(ref)
+            assert isinstance(record, (PostRecord, Tombstone))
+            yield ref, record
+            if not wanted:
+                return
+
+
+@overload
+def iter_latest(
+    directory: str | os.PathLike[str],
+    *,
+    include_deleted: Literal[False] = ...,
+    on_file: Callable[[Path], None] | None = ...,
+) -> Iterator[PostRecord]: ...
+@overload
+def iter_latest(
+    directory: str | os.PathLike[str],
+    *,
+    include_deleted: bool,
+    on_file: Callable[[Path], None] | None = ...,
+) -> Iterator[AnyRecord]: ...
+def iter_latest(
+    directory: str | os.PathLike[str],
+    *,
+    include_deleted: bool = False,
+    on_file: Callable[[Path], None] | None = None,
+) -> Iterator[Any]:
+    """The current record of every post, streaming, in archive order (two passes).
+
+    Deleted posts are left out, unless ``include_deleted`` (then their tombstones come too).
+    Memory: one `RecordRef` per post.
+    """
+    refs = current_refs(directory, include_deleted=include_deleted, on_file=on_file)
+    for _ref, record in iter_at(directory, refs.values()):
+        yield record
+
+
+@overload
+def latest(
+    directory: str | os.PathLike[str], *, include_deleted: Literal[False] = ...
+) -> dict[str, PostRecord]: ...
+@overload
+def latest(directory: str | os.PathLike[str], *, include_deleted: bool) -> dict[str, AnyRecord]: ...
+def latest(directory: str | os.PathLike[str], *, include_deleted: bool = False) -> dict[str, Any]:
+    """canonical_url -> current record (holds them all in memory; see `iter_latest`)."""
+    return current_map(directory, lambda _ref, record: record, include_deleted=include_deleted)
+
+
+def history(
+    directory: str | os.PathLike[str],
+    url: str,
+    *,
+    on_file: Callable[[Path], None] | None = None,
+) -> list[tuple[RecordRef, AnyRecord]]:
+    """Every version of the post at ``url`` (its canonical URL, or a URL it was fetched from).
+
+    In version order (`current_key`: the last one is the current record); a record written
+    twice (same `record_identity`) appears once, as its last copy. Trailing slashes are
+    ignored. Empty if the archive has no such post.
+    """
+    wanted = url.rstrip("/")
+    by_canonical: list[tuple[int, RecordRef, AnyRecord]] = []
+    canonicals: set[str] = set()
+    for seq, (ref, record) in enumerate(iter_with_refs(directory, on_file=on_file)):
+        if record.canonical_url.rstrip("/") == wanted:
+            by_canonical.append((seq, ref, record))
+        elif record.url.rstrip("/") == wanted:
+            canonicals.add(record.canonical_url)
+    found = by_canonical
+    if not found and canonicals:  # a URL the post was fetched from: all of its versions
+        found = [
+            (seq, ref, record)
+            for seq, (ref, record) in enumerate(iter_with_refs(directory))
+            if record.canonical_url in canonicals
+        ]
+    unique: dict[tuple[str, int, str], tuple[int, RecordRef, AnyRecord]] = {}
+    for seq, ref, record in found:  # archive order: a later copy replaces an earlier one
+        key = (record.canonical_url, *record_identity(record))
+        old = unique.get(key)
+        if old is None or current_key(record, seq) > current_key(old[2], old[0]):
+            unique[key] = (seq, ref, record)
+    ordered = sorted(
+        unique.values(), key=lambda item: (item[2].canonical_url, current_key(item[2], item[0]))
+    )
+    return [(ref, record) for _seq, ref, record in ordered]
+
+
+# --------------------------------------------------------------------------------------------
+# Checks (blogarchive verify)
+# --------------------------------------------------------------------------------------------
+
+
+class VersionIssue(NamedTuple):
+    """A finding about a record's place among its post's versions (or its ``warc`` ref).
+
+    ``error`` fails ``verify``; ``warning`` and ``note`` are listed only.
+    """
+
+    ref: RecordRef
+    level: Literal["error", "warning", "note"]
+    message: str
+
+    def __str__(self) -> str:
+        prefix = "" if self.level == "error" else f"{self.level}: "
+        return f"{self.ref}: {prefix}{self.message}"
+
+
+class _Seen(NamedTuple):
+    seq: int
+    ref: RecordRef
+    identity: str  # content_hash, or "deleted"
+    previous_hash: str | None
+
+
+class VersionChecker:
+    """Checks the version chains of an archive; feed it every record with `add`.
+
+    Memory: a few short strings per record, no text.
+    """
+
+    def __init__(self) -> None:
+        self._posts: dict[str, dict[int, list[_Seen]]] = {}
+        self._seq = 0
+
+    def add(self, ref: RecordRef, record: AnyRecord) -> None:
+        """Note one record (in archive order)."""
+        version, identity = record_identity(record)
+        versions = self._posts.setdefault(record.canonical_url, {})
+        versions.setdefault(version, []).append(
+            _Seen(self._seq, ref, identity, record.previous_hash)
+        )
+        self._seq += 1
+
+    def issues(self) -> list[VersionIssue]:
+        """All findings, in archive order.
+
+        * error: two different records (content_hash, or post vs tombstone) of one post
+          with the same version; reported at the later one, naming the first.
+        * note: a record identical to an earlier one (same version and content_hash).
+        * warning: version N > 1 whose ``previous_hash`` is no version N-1's content_hash
+          (or there is no version N-1): a gap in the chain.
+        """
+        found: list[tuple[int, VersionIssue]] = []
+        for url, versions in self._posts.items():
+            for version, seen in versions.items():
+                first: dict[str, _Seen] = {}
+                for entry in seen:
+                    earlier = first.get(entry.identity)
+                    if earlier is not None:
+                        msg = (
+                            f"identical copy of version {version} of {url} at {earlier.ref}"
+                            " (written twice); counted once"
+                        )
+                        found.append((entry.seq, VersionIssue(entry.ref, "note", msg)))
+                        continue
+                    if first:
+                        other = next(iter(first.values()))
+                        what = (
+                            "a post and a tombstone"
+                            if "deleted" in (other.identity, entry.identity)
+                            else "different content_hash"
+                        )
+                        msg = (
+                            f"conflicting records for version {version} of {url}: this and"
+                            f" {other.ref} ({what})"
+                        )
+                        found.append((entry.seq, VersionIssue(entry.ref, "error", msg)))
+                    first[entry.identity] = entry
+                    gap = self._chain_gap(url, versions, version, entry)
+                    if gap:
+                        found.append((entry.seq, VersionIssue(entry.ref, "warning", gap)))
+        found.sort(key=lambda item: item[0])
+        return [issue for _seq, issue in found]
+
+    @staticmethod
+    def _chain_gap(
+        url: str, versions: dict[int, list[_Seen]], version: int, entry: _Seen
+    ) -> str | None:
+        if version == 1:
+            return None
+        before = versions.get(version - 1)
+        if not before:
+            return f"version {version} of {url} follows no version {version - 1} (gap in the chain)"
+        accepted: set[str | None] = set()
+        for prev in before:
+            if prev.identity != "deleted":
+                accepted.add(prev.identity)
+                continue
+            # back after a tombstone: the hash it carries, or of any earlier version, or none
+            accepted.update((prev.previous_hash, None))
+            for older, seen in versions.items():
+                if older < version - 1:
+                    accepted.update(e.identity for e in seen if e.identity != "deleted")
+        if entry.identity == "deleted":
+            accepted.add(None)  # a tombstone's previous_hash is optional
+        if entry.previous_hash in accepted:
+            return None
+        return (
+            f"version {version} of {url}: previous_hash {entry.previous_hash} is not the"
+            f" content_hash of any version {version - 1} (gap in the chain)"
+        )
+
+
+def check_warc_ref(directory: str | os.PathLike[str], ref: WarcRef) -> str | None:
+    """Why a record's ``warc`` pointer is broken, or None if it is right.
+
+    ``ref.file`` must be a file under ``ARCHIVE_DIR/warc/`` with ``offset``/``length``
+    inside it, and what is there must be the response record ``ref.record_id``
+    (`archive.warc.read_response`; skipped if that module cannot be imported).
+    """
+    root = Path(directory).resolve()
+    path = (root / ref.file).resolve()
+    if not path.is_relative_to(root / WARC_DIR):
+        return f"warc file {ref.file} is not under {WARC_DIR}/"
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return f"warc file {ref.file} does not exist"
+    except OSError as exc:
+        return f"cannot read warc file {ref.file}: {_reason(exc)}"
+    if not path.is_file():
+        return f"warc file {ref.file} is not a file"
+    if ref.offset >= size or ref.offset + ref.length > size:
+        return (
+            f"warc record at offset {ref.offset} (+{ref.length} bytes) is beyond the end of"
+            f" {ref.file} ({size} bytes)"
+        )
+    try:
+        from archive import warc
+    except ImportError:  # warcio missing: the checks above are all we can do
+        return None
+    try:
+        warc.read_response(directory, ref)
+    except warc.WarcError as exc:
+        return f"bad warc record: {exc}"
+    except Exception as exc:  # warcio on damaged data: a finding, not a crash of verify
+        return f"bad warc record: {ref.file}@{ref.offset}: {type(exc).__name__}: {exc}"
+    return None

@@ -736,6 +736,17 @@ def parse_feed(body: bytes, url: str) -> Feed:
     return _parse_feed_doc(_parse_xml(body, url, "feed"), url)
 
 
+def atom_twin(feed_url: str, feed: Feed) -> str | None:
+    """The Atom version of an RSS feed whose items carry no update dates, where the layout
+    names one (WordPress: `<feed>/atom/`); Atom's `<updated>` tells a re-crawl what changed."""
+    if feed.format == "atom" or not feed.items or any(i.hints.updated for i in feed.items):
+        return None
+    parts = urlsplit(feed_url)
+    if parts.query or not parts.path.endswith("/feed/"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path + "atom/", "", ""))
+
+
 def wordpress_feed_page(feed_url: str, page: int) -> str:
     """The WordPress feed URL of page ``page`` (``/feed/?paged=2``); page 1 has no ``paged``."""
     if page < 1:

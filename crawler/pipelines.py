@@ -11,10 +11,43 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.store import ArchiveWriteError, ArchiveWriter
+from crawler.state import CrawlStateExtension, record_hash
 from crawler.urls import url_key
-from schemas import PostRecord
+from schemas import PostRecord, Tombstone
 
 logger = logging.getLogger(__name__)
+
+
+class VersionPipeline:
+    """Numbers the versions of a post against the crawl state (`STATE_ENABLED`).
+
+    A record equal to the archived one (same body, title, metadata and comments) is dropped:
+    nothing new to archive. A changed one becomes the next version, linked to the previous
+    content hash.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> VersionPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: object, spider: Spider | None = None) -> object:
+        state = CrawlStateExtension.of(self.crawler)
+        if state is None or not isinstance(item, PostRecord):
+            return item
+        known = state.get(item.canonical_url) or state.get(item.url)
+        if known is None or known.version == 0:
+            return item
+        if known.archived and known.record_hash == record_hash(item):
+            self.crawler.stats.inc_value("blogarchive/unchanged")
+            raise DropItem(f"{item.url}: unchanged since version {known.version}", "DEBUG")
+        self.crawler.stats.inc_value("blogarchive/changed")
+        logger.info("%s changed: archiving version %d", item.url, known.version + 1)
+        return item.model_copy(
+            update={"version": known.version + 1, "previous_hash": known.content_hash}
+        )
 
 
 class ArchivePipeline:
@@ -52,14 +85,14 @@ class ArchivePipeline:
             self.writer.close()
 
     def process_item(self, item: object, spider: Spider | None = None) -> object:
-        if not isinstance(item, PostRecord):
+        if not isinstance(item, PostRecord | Tombstone):
             return item
         key = url_key(item.canonical_url)
         if key in self.written:
             raise DropItem(f"{item.url}: canonical URL {item.canonical_url} already archived")
         assert self.writer is not None
         try:
-            self.writer.write(item)
+            ref = self.writer.write(item)
         except ArchiveWriteError as exc:
             logger.critical("cannot write the archive: %s; stopping the crawl", exc)
             self.crawler.stats.inc_value("blogarchive/errors/archive_write")
@@ -67,6 +100,12 @@ class ArchivePipeline:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_error"))
             raise DropItem(f"{item.url}: not archived: {exc}") from exc
         self.written.add(key)
+        if (state := CrawlStateExtension.of(self.crawler)) is not None:
+            state.record_written(item, ref)
+        if isinstance(item, Tombstone):
+            self.crawler.stats.inc_value("blogarchive/archived/tombstone")
+            logger.info("archived tombstone of %s (HTTP %d)", item.url, item.status)
+            return item
         self.crawler.stats.inc_value(f"blogarchive/archived/{item.kind}")
         logger.debug("archived %s %s", item.kind, item.url)
         return item

@@ -19,12 +19,23 @@ ARCHIVE_DIR = "archive-data"  # where records go (see README: "The archive")
 ARCHIVE_COMPRESS = False  # gzip the JSONL files
 ARCHIVE_WRITER_ID = "main"  # one writer per process; several crawlers share a directory
 ARCHIVE_FSYNC_EVERY = 50  # records per fsync; at most this many are lost by a power cut
+# Raw capture: every fetched response into ARCHIVE_DIR/warc/<writer-id>/*.warc.gz (archive/warc.py)
+WARC_ENABLED = True  # False: records only, no WARC files (then `blogarchive reextract` can't work)
+WARC_MAX_FILE_SIZE = 1024**3  # bytes; a new WARC file is started once the current one is larger
 
 # -- extraction ---------------------------------------------------------------------------
 EXTRACTION_ENABLED = True  # False: discover and fetch only (the fetch-only benchmark)
 EXTRACT_WORKERS = None  # worker processes for extraction; None: one per CPU; 0: in-process
 EXTRACT_MAX_TASKS_PER_WORKER = 2000  # recycle workers so extractor caches stay bounded
 FEED_MAX_PAGES = 1000  # how deep to page through ?paged=N / rel=next feeds
+
+# -- re-crawls ----------------------------------------------------------------------------
+STATE_ENABLED = True  # keep crawl state (validators, hashes, versions) for incremental crawls
+STATE_PATH = None  # default: ARCHIVE_DIR/state-<ARCHIVE_WRITER_ID>.sqlite
+RECHECK_ALL = False  # True: fetch every known post again, whatever the signals say
+RECHECK_FACTOR = 0.1  # an unchanged post is re-checked after this share of its age...
+RECHECK_MIN_INTERVAL = 3600.0  # ...but not sooner than this (seconds)...
+RECHECK_MAX_INTERVAL = 30 * 86400.0  # ...and not later than this
 
 # -- politeness ---------------------------------------------------------------------------
 CONTACT = ""  # your URL or e-mail: appended to the User-Agent so site owners can reach you
@@ -50,11 +61,19 @@ RETRY_TIMES = 2
 # -- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CrawlDelayMiddleware": 110,
+    # process_response runs from high to low numbers. 585 is below HttpCompressionMiddleware
+    # (590): bodies are stored decoded, as the spider gets them; retried 5xx are seen before
+    # RetryMiddleware (550). RedirectMiddleware (600) swallows 3xx before 590, so they are
+    # stored by a second middleware at 605. Both share one writer; nothing is stored twice.
+    "crawler.warc.WarcCaptureMiddleware": 585,
+    "crawler.warc.WarcRedirectCaptureMiddleware": 605,
 }
 ITEM_PIPELINES = {
+    "crawler.pipelines.VersionPipeline": 400,
     "crawler.pipelines.ArchivePipeline": 500,
 }
 EXTENSIONS = {
+    "crawler.state.CrawlStateExtension": 100,
     "crawler.extensions.CrawlProgress": 500,
     "scrapy.extensions.logstats.LogStats": None,  # CrawlProgress says more
 }

@@ -38,27 +38,25 @@ def truth() -> list[dict]:
 
 
 def run_crawl(
-    sites: list[str], archive_dir: Path, *settings: str, timeout: float = 600
+    sites: list[str],
+    archive_dir: Path,
+    *settings: str,
+    timeout: float = 600,
+    log_name: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`scrapy crawl blogs` as a user runs it; its log goes to archive_dir/crawl.log."""
+    """`scrapy crawl blogs` as a user runs it. Its log and final stats go beside the archive:
+    `<archive>.log` and `<archive>.stats.json` (`<archive>.<log_name>.*` when named)."""
     archive_dir.mkdir(parents=True, exist_ok=True)
-    log = archive_dir.parent / f"{archive_dir.name}.log"
-    args = [
-        *SCRAPY,
-        "crawl",
-        "blogs",
-        "-a",
-        f"site={','.join(sites)}",
-        "-s",
+    stem = archive_dir.parent / (archive_dir.name + (f".{log_name}" if log_name else ""))
+    log = Path(f"{stem}.log")
+    args = [*SCRAPY, "crawl", "blogs", "-a", f"site={','.join(sites)}"]
+    for setting in (
         f"ARCHIVE_DIR={archive_dir}",
-        "-s",
         f"LOG_FILE={log}",
-        "-s",
         "PROGRESS_INTERVAL=5",
-        "-s",
-        f"STATS_FILE={archive_dir.parent / f'{archive_dir.name}.stats.json'}",
-    ]
-    for setting in settings:
+        f"STATS_FILE={stem}.stats.json",
+        *settings,
+    ):
         args += ["-s", setting]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
@@ -66,9 +64,10 @@ def run_crawl(
     return proc
 
 
-def crawl_stats(archive_dir: Path) -> dict:
+def crawl_stats(archive_dir: Path, log_name: str | None = None) -> dict:
     """The final crawl stats, written by the CrawlProgress extension (STATS_FILE)."""
-    return json.loads((archive_dir.parent / f"{archive_dir.name}.stats.json").read_text())
+    stem = archive_dir.parent / (archive_dir.name + (f".{log_name}" if log_name else ""))
+    return json.loads(Path(f"{stem}.stats.json").read_text())
 
 
 def read_json_lines(path: Path) -> list[dict]:

@@ -33,7 +33,7 @@ from crawler.extract.markdown import (
     norm_ws,
     render_blocks,
 )
-from crawler.extract.profile import text_fingerprint
+from crawler.extract.profile import learned_blocks
 
 __all__ = ["Body", "extract_body"]
 
@@ -535,20 +535,18 @@ _MAX_LEARNED_SHARE = 0.5  # never drop more than this share of a body's words as
 def _drop_learned(
     blocks: list[Block], boilerplate: frozenset[str]
 ) -> tuple[list[Block], list[str], bool]:
-    """Drop blocks whose fingerprint is in the site's learned `boilerplate` (see profile.py).
+    """Drop blocks the site's learned `boilerplate` names (see profile.learned_blocks).
 
     Only paragraphs, headings, list items and captions outside quotes are candidates. When they
     would take more than half the body's words, nothing is dropped (returned flag True).
     """
-    keep: list[Block] = []
-    removed: list[Block] = []
-    for block in blocks:
-        learned = (
-            block.kind in ("p", "h", "li", "caption")
-            and not block.quote
-            and text_fingerprint(block.text) in boilerplate
-        )
-        (removed if learned else keep).append(block)
+    candidates = [
+        (b.text, b.md) if b.kind in ("p", "h", "li", "caption") and not b.quote else None
+        for b in blocks
+    ]
+    drop = learned_blocks(candidates, boilerplate)
+    keep = [b for b, d in zip(blocks, drop, strict=True) if not d]
+    removed = [b for b, d in zip(blocks, drop, strict=True) if d]
     if not removed:
         return blocks, [], False
     if _words(removed) > _MAX_LEARNED_SHARE * _words(blocks):

@@ -36,24 +36,87 @@ __all__ = ["extract_comments", "comment_text"]
 
 # --------------------------------------------------------------------------- text
 
-_BLOCK_TAGS = frozenset({
-    "p", "div", "li", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
-    "table", "tr", "figure", "figcaption", "section", "article", "header", "footer", "dl", "dt",
-    "dd", "address", "hr", "details", "summary",
-})
-_SKIP_TAGS = frozenset({
-    "script", "style", "noscript", "template", "form", "button", "select", "textarea", "svg",
-    "iframe", "input", "img",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "figure",
+        "figcaption",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "dl",
+        "dt",
+        "dd",
+        "address",
+        "hr",
+        "details",
+        "summary",
+    }
+)
+_SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "form",
+        "button",
+        "select",
+        "textarea",
+        "svg",
+        "iframe",
+        "input",
+        "img",
+    }
+)
 # what a comment's own box prints besides the text: never part of the text
-_META_CLASSES = frozenset({
-    "reply", "comment-reply-link", "wp-block-comment-reply-link", "comment-edit-link",
-    "edit-link", "wp-block-comment-edit-link", "says", "screen-reader-text", "comment-meta",
-    "comment-metadata", "commentmetadata", "comment-author", "wp-block-comment-author-name",
-    "wp-block-comment-date", "comment-awaiting-moderation", "wp-block-avatar", "avatar",
-    "comment-header", "comment-footer", "comment-actions", "p-author", "dt-published", "u-url",
-    "vcard", "reply-link", "comment-reply", "comment-like", "sharedaddy",
-})
+_META_CLASSES = frozenset(
+    {
+        "reply",
+        "comment-reply-link",
+        "wp-block-comment-reply-link",
+        "comment-edit-link",
+        "edit-link",
+        "wp-block-comment-edit-link",
+        "says",
+        "screen-reader-text",
+        "comment-meta",
+        "comment-metadata",
+        "commentmetadata",
+        "comment-author",
+        "wp-block-comment-author-name",
+        "wp-block-comment-date",
+        "comment-awaiting-moderation",
+        "wp-block-avatar",
+        "avatar",
+        "comment-header",
+        "comment-footer",
+        "comment-actions",
+        "p-author",
+        "dt-published",
+        "u-url",
+        "vcard",
+        "reply-link",
+        "comment-reply",
+        "comment-like",
+        "sharedaddy",
+    }
+)
 _BR = "\x00"
 
 
@@ -76,8 +139,10 @@ def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
             current.append(node.text.replace("\n", _BR) if pre else node.text)
         for child in node:
             tag = child.tag
-            if isinstance(tag, str) and tag not in _SKIP_TAGS and not (
-                skip_meta and _META_CLASSES.intersection(child.get("class", "").split())
+            if (
+                isinstance(tag, str)
+                and tag not in _SKIP_TAGS
+                and not (skip_meta and _META_CLASSES.intersection(child.get("class", "").split()))
             ):
                 if tag == "br":
                     current.append(_BR)
@@ -167,9 +232,7 @@ _AUTHOR_XPATHS = [
 ]
 _DATE_XPATHS = [
     _xp(".//time[@datetime]"),
-    _xp(
-        ".//*[@itemprop='dateCreated' or @itemprop='datePublished' or @itemprop='commentTime']"
-    ),
+    _xp(".//*[@itemprop='dateCreated' or @itemprop='datePublished' or @itemprop='commentTime']"),
     _xp(f".//*[{_has('dt-published')}]"),
     _xp(f".//abbr[@title][{_has('published')} or {_has('comment-date')} or {_has('date')}]"),
 ]
@@ -186,7 +249,8 @@ _CONTENT_XPATHS = [
 
 def _threaded_items(index: PageIndex) -> list[etree._Element]:
     items = [
-        el for el in index.classed(*_ITEM_CLASSES)
+        el
+        for el in index.classed(*_ITEM_CLASSES)
         if el.tag in ("li", "div", "article", "section") and not _in_widget(el)
     ]
     with_id = [el for el in items if el.get("id")]
@@ -222,7 +286,7 @@ def _comment_id(el: etree._Element, position: int) -> str:
     if raw:
         return raw
     for anchor in el.xpath(".//a[starts-with(@href, '#comment-')]/@href")[:1]:
-        return anchor[len("#comment-"):]
+        return anchor[len("#comment-") :]
     return str(position)
 
 
@@ -268,10 +332,16 @@ def _from_threaded(index: PageIndex) -> list[dict]:
                 break
         if not text and not author:
             continue
-        comments.append({
-            "id": cid, "parent_id": parent_id, "author": author, "published": published,
-            "text": text, "type": kind,
-        })
+        comments.append(
+            {
+                "id": cid,
+                "parent_id": parent_id,
+                "author": author,
+                "published": published,
+                "text": text,
+                "type": kind,
+            }
+        )
     return comments
 
 
@@ -321,10 +391,16 @@ def _from_microdata(tree: etree._Element) -> list[dict]:
         text = comment_text(text_el, skip_meta=False) if text_el is not None else ""
         if not text and not author:
             continue
-        comments.append({
-            "id": cid, "parent_id": ids.get(parent) if parent is not None else None,
-            "author": author or None, "published": published, "text": text, "type": "comment",
-        })
+        comments.append(
+            {
+                "id": cid,
+                "parent_id": ids.get(parent) if parent is not None else None,
+                "author": author or None,
+                "published": published,
+                "text": text,
+                "type": "comment",
+            }
+        )
     return comments
 
 
@@ -358,7 +434,8 @@ def _mf_props(root: etree._Element, prefix: tuple[str, ...]) -> dict[str, list[e
 
 def _from_microformats(index: PageIndex) -> list[dict]:
     items = [
-        el for el in index.classed(*_MF_COMMENT_CLASSES)
+        el
+        for el in index.classed(*_MF_COMMENT_CLASSES)
         if any(t.startswith("h-") for t in _tokens(el)) and not _in_widget(el)
     ]
     if not items:
@@ -395,18 +472,28 @@ def _from_microformats(index: PageIndex) -> list[dict]:
             if published:
                 break
         text_el = next(
-            chain(props.get("e-content", []), props.get("p-content", []),
-                  props.get("p-summary", []), props.get("p-name", [])),
+            chain(
+                props.get("e-content", []),
+                props.get("p-content", []),
+                props.get("p-summary", []),
+                props.get("p-name", []),
+            ),
             None,
         )
         text = comment_text(text_el, skip_meta=False) if text_el is not None else ""
         kind = _kind(el)
         if not text and not author:
             continue
-        comments.append({
-            "id": cid, "parent_id": parent_id, "author": author, "published": published,
-            "text": text, "type": kind,
-        })
+        comments.append(
+            {
+                "id": cid,
+                "parent_id": parent_id,
+                "author": author,
+                "published": published,
+                "text": text,
+                "type": kind,
+            }
+        )
     return comments
 
 
@@ -440,14 +527,19 @@ def _from_jsonld(tree: etree._Element) -> list[dict]:
         elif isinstance(text, str):
             text = "\n\n".join(
                 "\n".join(norm_ws(line) for line in para.split("\n") if norm_ws(line))
-                for para in re.split(r"\n\s*\n", text) if para.strip()
+                for para in re.split(r"\n\s*\n", text)
+                if para.strip()
             )
-        comments.append({
-            "id": cid, "parent_id": parent_id,
-            "author": norm_ws(author) if isinstance(author, str) else None,
-            "published": iso_aware(parse_datetime(date)) if isinstance(date, str) else None,
-            "text": text if isinstance(text, str) else "", "type": "comment",
-        })
+        comments.append(
+            {
+                "id": cid,
+                "parent_id": parent_id,
+                "author": norm_ws(author) if isinstance(author, str) else None,
+                "published": iso_aware(parse_datetime(date)) if isinstance(date, str) else None,
+                "text": text if isinstance(text, str) else "",
+                "type": "comment",
+            }
+        )
         replies = obj.get("comment") or obj.get("replies") or []
         for reply in replies if isinstance(replies, list) else [replies]:
             if isinstance(reply, dict):
@@ -462,8 +554,13 @@ def _from_jsonld(tree: etree._Element) -> list[dict]:
 
 # name: (element ids, class tokens, tag names, script src substrings, inline script substrings)
 _SYSTEMS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "disqus": (("disqus_thread",), (), (), ("disqus.com",),
-               ("disqus_shortname", "disqus_config", ".disqus.com/embed.js")),
+    "disqus": (
+        ("disqus_thread",),
+        (),
+        (),
+        ("disqus.com",),
+        ("disqus_shortname", "disqus_config", ".disqus.com/embed.js"),
+    ),
     "facebook": ((), ("fb-comments",), ("fb:comments",), (), ()),
     "commento": (("commento",), (), (), ("commento",), ()),
     "isso": (("isso-thread",), (), (), ("/isso/", "isso.min.js"), ()),
@@ -552,7 +649,6 @@ def extract_comments(
     if system:
         return [], "not_captured", system
     return [], "none", None
-
 
 
 _COMMENT_ID_IN_LINK = re.compile(r"#comment-(\d+)$|[?&]replytocom=(\d+)|#c(\d+)$")

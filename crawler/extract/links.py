@@ -51,6 +51,24 @@ def feed_links(tree: lxml_html.HtmlElement, base: str) -> list[str]:
     return list(found)
 
 
+_COMMENTS_WORD = re.compile(r"comment|kommentar|commentaire|comentario|reacties", re.IGNORECASE)
+
+
+def site_comment_feeds(tree: lxml_html.HtmlElement, base: str) -> list[str]:
+    """The blog-wide comment feeds the page advertises (newest comments first)."""
+    found: dict[str, None] = {}
+    for link in tree.xpath('//link[contains(concat(" ", @rel, " "), " alternate ")][@href]'):
+        if (link.get("type") or "").lower().strip() not in _FEED_TYPES:
+            continue
+        href = _absolute(base, link.get("href"))
+        if href and (
+            urlsplit(href).path.rstrip("/").endswith("/comments/feed")
+            or (_COMMENTS_WORD.search(link.get("title") or "") and "/comments/" in href)
+        ):
+            found.setdefault(href)
+    return list(found)
+
+
 def comment_feed_link(tree: lxml_html.HtmlElement, base: str, url: str) -> str | None:
     """The page's own comment feed: an advertised feed under the page's path (WordPress:
     `<permalink>feed/`), never the blog-wide comment feed."""
@@ -59,7 +77,8 @@ def comment_feed_link(tree: lxml_html.HtmlElement, base: str, url: str) -> str |
         if (link.get("type") or "").lower().strip() not in _FEED_TYPES:
             continue
         href = _absolute(base, link.get("href"))
-        if href and page_path != "/" and urlsplit(href).path.startswith(page_path):
+        path = urlsplit(href).path if href else ""
+        if href and page_path != "/" and path.startswith(page_path) and path != page_path:
             return href
     return None
 

@@ -157,8 +157,13 @@ def parse_datetime(value: str | None) -> datetime | None:
         try:
             micro = int((frac or "0")[:6].ljust(6, "0"))
             dt = datetime(
-                int(year), int(month), int(day),
-                int(hour or 0), int(minute or 0), int(second or 0), micro,
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                int(second or 0),
+                micro,
             )
         except ValueError:
             return None
@@ -217,17 +222,44 @@ _URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})/([01]\d)/")
 
 # --------------------------------------------------------------------------- JSON-LD
 
-_ARTICLE_TYPES = frozenset({
-    "article", "blogposting", "newsarticle", "techarticle", "report", "scholarlyarticle",
-    "socialmediaposting", "liveblogposting", "analysisnewsarticle", "opinionnewsarticle",
-    "reportagenewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "posting",
-    "discussionforumposting", "medicalscholarlyarticle", "advertisercontentarticle",
-    "satiricalarticle", "howto", "recipe", "review",
-})
-_PAGE_TYPES = frozenset({
-    "webpage", "itempage", "aboutpage", "collectionpage", "profilepage", "qapage",
-    "faqpage", "contactpage", "medicalwebpage",
-})
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "blogposting",
+        "newsarticle",
+        "techarticle",
+        "report",
+        "scholarlyarticle",
+        "socialmediaposting",
+        "liveblogposting",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reportagenewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "posting",
+        "discussionforumposting",
+        "medicalscholarlyarticle",
+        "advertisercontentarticle",
+        "satiricalarticle",
+        "howto",
+        "recipe",
+        "review",
+    }
+)
+_PAGE_TYPES = frozenset(
+    {
+        "webpage",
+        "itempage",
+        "aboutpage",
+        "collectionpage",
+        "profilepage",
+        "qapage",
+        "faqpage",
+        "contactpage",
+        "medicalwebpage",
+    }
+)
 _JSONLD_XPATH = etree.XPath(
     "//script[translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
     " = 'application/ld+json']"
@@ -374,16 +406,41 @@ def _from_jsonld(tree: etree._Element) -> dict[str, Any]:
 _META_XPATH = etree.XPath("//meta[@content][@property or @name or @itemprop or @http-equiv]")
 
 _META_PUBLISHED = (
-    "article:published_time", "og:published_time", "date", "dc.date", "dc.date.issued",
-    "dc.date.created", "dcterms.date", "dcterms.issued", "dcterms.created", "pubdate",
-    "publishdate", "publish-date", "publish_date", "published-date", "published_time",
-    "article.published", "article_date_original", "sailthru.date", "parsely-pub-date",
-    "citation_publication_date", "citation_date", "originalpublicationdate", "date.created",
+    "article:published_time",
+    "og:published_time",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dc.date.created",
+    "dcterms.date",
+    "dcterms.issued",
+    "dcterms.created",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "published-date",
+    "published_time",
+    "article.published",
+    "article_date_original",
+    "sailthru.date",
+    "parsely-pub-date",
+    "citation_publication_date",
+    "citation_date",
+    "originalpublicationdate",
+    "date.created",
     "datepublished",
 )
 _META_UPDATED = (
-    "article:modified_time", "og:updated_time", "dc.date.modified", "dcterms.modified",
-    "last-modified", "lastmod", "article.updated", "datemodified", "revised",
+    "article:modified_time",
+    "og:updated_time",
+    "dc.date.modified",
+    "dcterms.modified",
+    "last-modified",
+    "lastmod",
+    "article.updated",
+    "datemodified",
+    "revised",
 )
 
 
@@ -608,16 +665,32 @@ def _rel(el: etree._Element) -> list[str]:
 
 
 _TITLE_CLASSES = (
-    "entry-title", "wp-block-post-title", "post-title", "p-name", "article-title", "single-title",
-    "page-title", "headline",
+    "entry-title",
+    "wp-block-post-title",
+    "post-title",
+    "p-name",
+    "article-title",
+    "single-title",
+    "page-title",
+    "headline",
 )
 _SITE_CLASSES = ("site-title", "wp-block-site-title", "site-name", "blog-title")
 _BLOCK_AUTHOR_CLASSES = ("wp-block-post-author__name", "wp-block-post-author-name")
 _BYLINE_CLASSES = (
-    "byline", "posted-by", "entry-meta", "post-meta", "entry-byline", "post-byline", "meta-author",
+    "byline",
+    "posted-by",
+    "entry-meta",
+    "post-meta",
+    "entry-byline",
+    "post-byline",
+    "meta-author",
 )
 _AUTHOR_NAME_CLASSES = (
-    "entry-author-name", "post-author-name", "author-name", "byline-author", "article-author",
+    "entry-author-name",
+    "post-author-name",
+    "author-name",
+    "byline-author",
+    "article-author",
 )
 _AUTHOR_BIO_CLASSES = ("author-bio", "author-info", "author-box")
 _AUTHOR_BAD = re.compile(
@@ -648,7 +721,8 @@ def _author_from_bio(bio: etree._Element) -> str | None:
     """Author box "By NAME" + "View all of NAME's posts": NAME is the longest tail of the
     heading that the archive link repeats (works whatever the site's language)."""
     heading = [
-        e for e in bio.iter(etree.Element)
+        e
+        for e in bio.iter(etree.Element)
         if e.tag in ("h2", "h3", "h4", "h5") or "author-title" in _tokens(e)
     ]
     links = [a for a in bio.iter("a") if "author" in _rel(a) or "author-link" in _tokens(a)]
@@ -697,8 +771,16 @@ def _byline_authors(index: PageIndex, scope: etree._Element) -> list[str]:
 
 _PUBLISHED_CLASSES = frozenset({"published", "entry-date", "dt-published"})
 _DATE_BOX_CLASSES = (
-    "posted-on", "entry-meta", "post-meta", "byline", "entry-date", "post-date", "entry-header",
-    "article-meta", "meta-date", "date",
+    "posted-on",
+    "entry-meta",
+    "post-meta",
+    "byline",
+    "entry-date",
+    "post-date",
+    "entry-header",
+    "article-meta",
+    "meta-date",
+    "date",
 )
 
 
@@ -740,14 +822,35 @@ def _byline_dates(index: PageIndex, scope: etree._Element) -> dict[str, str]:
     return out
 
 
-_CAT_CONTAINERS = frozenset({
-    "cat-links", "taxonomy-category", "post-categories", "entry-categories", "category-links",
-    "cat-list", "categories", "post-category", "entry-category", "meta-category",
-})
-_TAG_CONTAINERS = frozenset({
-    "tags-links", "taxonomy-post_tag", "post-tags", "entry-tags", "tag-links", "tag-list",
-    "tags", "post-tag", "meta-tags", "tagged", "article-tags",
-})
+_CAT_CONTAINERS = frozenset(
+    {
+        "cat-links",
+        "taxonomy-category",
+        "post-categories",
+        "entry-categories",
+        "category-links",
+        "cat-list",
+        "categories",
+        "post-category",
+        "entry-category",
+        "meta-category",
+    }
+)
+_TAG_CONTAINERS = frozenset(
+    {
+        "tags-links",
+        "taxonomy-post_tag",
+        "post-tags",
+        "entry-tags",
+        "tag-links",
+        "tag-list",
+        "tags",
+        "post-tag",
+        "meta-tags",
+        "tagged",
+        "article-tags",
+    }
+)
 _TERM_STOP_TAGS = frozenset({"article", "main", "body", "html", "li"})
 _CAT_PATH = re.compile(r"/(?:category|categories|kategorie|categorie|categoria|cat)/")
 _TAG_PATH = re.compile(r"/(?:tag|tags|schlagwort|etiqueta|tagged)/")
@@ -780,7 +883,10 @@ def _term_kind(a: etree._Element) -> str | None:
 
 
 _IMAGE_CLASSES = (
-    "post-thumbnail", "wp-block-post-featured-image", "featured-image", "entry-thumbnail",
+    "post-thumbnail",
+    "wp-block-post-featured-image",
+    "featured-image",
+    "entry-thumbnail",
 )
 
 
@@ -841,10 +947,10 @@ def _strip_site_name(title: str, site_name: str | None) -> str:
     if not seps:
         return title
     last, first = seps[-1], seps[0]
-    if norm_ws(title[last.end():]).casefold() == site:
+    if norm_ws(title[last.end() :]).casefold() == site:
         return norm_ws(title[: last.start()]) or title
     if norm_ws(title[: first.start()]).casefold() == site:
-        return norm_ws(title[first.end():]) or title
+        return norm_ws(title[first.end() :]) or title
     return title
 
 
@@ -857,8 +963,14 @@ def _language_identifier() -> Any:
 
 
 _CONTENT_CLASSES = (
-    "entry-content", "wp-block-post-content", "e-content", "post-content", "article-content",
-    "post-body", "entry-body", "article-body",
+    "entry-content",
+    "wp-block-post-content",
+    "e-content",
+    "post-content",
+    "article-content",
+    "post-body",
+    "entry-body",
+    "article-body",
 )
 _TEXT_NODES = etree.XPath(
     ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
@@ -1058,7 +1170,8 @@ def _opengraph(meta: dict[str, list[str]]) -> dict[str, Any]:
         "categories": _dedupe(norm_ws(x) for x in meta.get("article:section", []) if norm_ws(x)),
         "tags": _dedupe(norm_ws(x) for x in meta.get("article:tag", []) if norm_ws(x)),
         "authors": [
-            norm_ws(a) for a in meta.get("article:author", []) + meta.get("og:article:author", [])
+            norm_ws(a)
+            for a in meta.get("article:author", []) + meta.get("og:article:author", [])
             if not _is_url(a)
         ],
     }
@@ -1133,7 +1246,10 @@ def _htmldate(
     target = scope if scope is not tree else tree
     try:
         found = find_date(
-            target, url=url, original_date=True, extensive_search=False,
+            target,
+            url=url,
+            original_date=True,
+            extensive_search=False,
             outputformat="%Y-%m-%dT%H:%M:%S",
         )
     except Exception:  # htmldate raises many kinds of errors on odd input

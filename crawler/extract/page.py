@@ -90,6 +90,7 @@ def analyse_page(
         canonical_url=links.canonical_link(tree, base),
         links=links.anchors(tree, base),
         feed_links=links.feed_links(tree, base),
+        comment_feeds=links.site_comment_feeds(tree, base),
         next_links=links.next_links(tree, base, url) if kind == "listing" else [],
         comment_feed=links.comment_feed_link(tree, base, url) if kind != "listing" else None,
     )

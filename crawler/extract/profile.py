@@ -13,9 +13,11 @@ Why these defaults:
   handful of related-post boxes, never qualifies, whatever the site's size.
 * ``SHARE = 0.3``: template blocks sit on (nearly) every page; 0.3 still catches per-author
   boxes of an author writing a third of the posts and per-category teasers of big categories.
-* Short blocks (up to ``SHORT_WORDS`` words: "Fazit", "Einleitung", "Links") recur in real posts
-  as headings, so they need ``SHORT_SHARE = 0.6`` of the pages (their fingerprints say they are
-  short, so the profile needs no text to tell).
+* Short blocks (up to ``SHORT_WORDS`` words: "Fazit", "Technik", "Neueste Beiträge") recur in
+  real posts as headings and equal menu or category labels, so they need ``SHORT_SHARE = 0.6`` of
+  the pages (their fingerprints say they are short, so the profile needs no text to tell), and
+  `learned_blocks` drops them only next to other learned blocks (a teaser's heading, a share
+  bar's label, a meta line's fragments), never alone.
 
 Fingerprints count distinct pages, so a sentence an author repeats inside one post counts once.
 Feed the profile with posts and pages only: listing pages repeat the posts' own text.
@@ -29,7 +31,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,10 @@ __all__ = [
     "SiteProfile",
     "block_fingerprints",
     "is_short",
+    "learned_blocks",
     "load_profile",
     "load_profiles",
+    "markdown_fingerprint",
     "normalise",
     "page_blocks",
     "save_profile",
@@ -55,7 +59,7 @@ __all__ = [
 
 MIN_PAGES = 6
 SHARE = 0.3
-SHORT_WORDS = 3
+SHORT_WORDS = 2
 SHORT_SHARE = 0.6
 WARMUP_PAGES = 12  # pages a site should have before its profile is used (see `ready`)
 MAX_TRACKED = 5000  # fingerprints kept per site; the rarest are pruned beyond this
@@ -64,23 +68,41 @@ _FORMAT = 1
 
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d+")
+_MD_LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\([^)]*\)")
 _UNFINGERPRINTED = frozenset({"pre", "table"})  # rendered as one block each: never dropped
 
 
 def normalise(text: str) -> str:
-    """Case-folded words joined by single spaces, digit runs as "0" (so "5 Minuten Lesezeit"
-    and "12 Minuten Lesezeit" match); punctuation and whitespace differences vanish."""
-    return _DIGITS.sub("0", " ".join(_WORD.findall(text.casefold())))
+    """Case-folded words joined by single spaces; punctuation and whitespace differences vanish.
+
+    With two or more digit-free words, digit runs become "0" ("Lesezeit: 4 Minuten" and
+    "Lesezeit: 12 Minuten" match); "v1.0 (2015)" and "Teil 2" keep their numbers.
+    """
+    words = _WORD.findall(text.casefold())
+    norm = " ".join(words)
+    if sum(1 for w in words if not _DIGITS.search(w)) >= 2:
+        norm = _DIGITS.sub("0", norm)
+    return norm
 
 
-def text_fingerprint(text: str) -> str | None:
-    """Stable fingerprint of a block's text (16 hex digits, plus "s" for a short block of at
-    most SHORT_WORDS words, which needs a larger share of pages); None when it has no words."""
+def text_fingerprint(text: str, linked: bool = False) -> str | None:
+    """Stable fingerprint of a block's text; None when it has no words.
+
+    16 hex digits, then "l" when all its words are link text (menus, recent-post lists: the
+    title of a post in a sidebar list must not match the same words as a heading in a post),
+    then "s" for a short block of at most SHORT_WORDS words (needs a larger share of pages).
+    """
     norm = normalise(text)
     if not norm:
         return None
     digest = hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
-    return digest + "s" if norm.count(" ") < SHORT_WORDS else digest
+    return digest + ("l" if linked else "") + ("s" if norm.count(" ") < SHORT_WORDS else "")
+
+
+def markdown_fingerprint(text: str, markdown: str) -> str | None:
+    """`text_fingerprint` of a rendered body block, link-only when its Markdown is all links."""
+    linked = not _WORD.search(_MD_LINK.sub(" ", markdown))
+    return text_fingerprint(text, linked=linked)
 
 
 def is_short(fingerprint: str) -> bool:
@@ -88,17 +110,31 @@ def is_short(fingerprint: str) -> bool:
     return fingerprint.endswith("s")
 
 
-def _segments(root: etree._Element) -> list[str]:
-    """The page's block texts, split at the same boundaries as `markdown.render_blocks`."""
-    out: list[str] = []
+def _is_link(el: etree._Element) -> bool:
+    """An <a> the Markdown renderer writes as a link (same rule as `markdown._Renderer`)."""
+    href = (el.get("href") or "").strip()
+    return bool(href) and not href.startswith(("#", "javascript:", "mailto:"))
+
+
+def _segments(root: etree._Element) -> list[tuple[str, bool]]:
+    """The page's block texts, split at the same boundaries as `markdown.render_blocks`, each
+    with whether all its words are inside links."""
+    out: list[tuple[str, bool]] = []
     buf: list[str] = []
+    linked = [True]  # all words so far inside <a>
 
     def flush() -> None:
         if buf:
-            out.append("".join(buf))
+            out.append(("".join(buf), linked[0]))
             buf.clear()
+        linked[0] = True
 
-    def walk(el: etree._Element) -> None:
+    def add(text: str, in_link: bool) -> None:
+        buf.append(text)
+        if not in_link and linked[0] and _WORD.search(text):
+            linked[0] = False
+
+    def walk(el: etree._Element, in_link: bool) -> None:
         tag = el.tag
         if not isinstance(tag, str):
             return
@@ -114,16 +150,17 @@ def _segments(root: etree._Element) -> list[str]:
         block = tag in BLOCK_TAGS
         if block:
             flush()
+        inner = in_link or (tag == "a" and _is_link(el))
         if el.text:
-            buf.append(el.text)
+            add(el.text, inner)
         for child in el:
-            walk(child)
+            walk(child, inner)
             if child.tail:
-                buf.append(child.tail)
+                add(child.tail, inner)
         if block:
             flush()
 
-    walk(root)
+    walk(root, False)
     flush()
     return out
 
@@ -133,8 +170,8 @@ def page_blocks(tree: etree._Element) -> list[tuple[str, str]]:
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    for text in _segments(root):
-        fp = text_fingerprint(text)
+    for text, linked in _segments(root):
+        fp = text_fingerprint(text, linked)
         if fp is not None and fp not in seen:
             seen.add(fp)
             out.append((fp, text))
@@ -145,6 +182,35 @@ def block_fingerprints(tree: etree._Element) -> list[str]:
     """Fingerprints of the page's distinct text blocks (p, li, h1-h6, blockquote paragraphs,
     figcaption, div/section text ...), in page order. Never mutates `tree`."""
     return [fp for fp, _ in page_blocks(tree)]
+
+
+def learned_blocks(
+    blocks: Sequence[tuple[str, str] | None], boilerplate: frozenset[str]
+) -> list[bool]:
+    """Which of a body's blocks ((text, markdown) in order; None: not a candidate) to drop as
+    learned boilerplate.
+
+    A block qualifies when its fingerprint is in `boilerplate` and it sits in a run of consecutive
+    qualifying blocks of more than SHORT_WORDS words together: a lone "Technik" heading that is
+    also a category label stays; "Veröffentlicht" / "in" / "von" meta fragments go.
+    """
+    texts = [b[0] if b is not None else "" for b in blocks]
+    fps = [markdown_fingerprint(*b) if b is not None else None for b in blocks]
+    hit = [fp is not None and fp in boilerplate for fp in fps]
+    out = [False] * len(texts)
+    i = 0
+    while i < len(texts):
+        if not hit[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(texts) and hit[j]:
+            j += 1
+        words = sum(len(normalise(texts[k]).split()) for k in range(i, j))
+        if words > SHORT_WORDS:
+            out[i:j] = [True] * (j - i)
+        i = j
+    return out
 
 
 def _sample(text: str) -> str:
@@ -166,7 +232,7 @@ class SiteProfile:
     pages: int = 0
     max_tracked: int = MAX_TRACKED
     _blocks: dict[str, _Entry] = field(default_factory=dict, repr=False)
-    _cache: frozenset[str] | None = field(default=None, repr=False)
+    _cache: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     def add_page(
         self, fingerprints: Iterable[str], samples: Mapping[str, str] | None = None
@@ -187,10 +253,11 @@ class SiteProfile:
     def note_samples(self, texts: Iterable[str]) -> None:
         """Record sample texts (e.g. a `Body.removed` list) for tracked fingerprints lacking one."""
         for text in texts:
-            fp = text_fingerprint(text)
-            entry = self._blocks.get(fp) if fp else None
-            if entry is not None and not entry.sample:
-                entry.sample = _sample(text)
+            for linked in (False, True):
+                fp = text_fingerprint(text, linked)
+                entry = self._blocks.get(fp) if fp else None
+                if entry is not None and not entry.sample:
+                    entry.sample = _sample(text)
 
     def _prune(self) -> None:
         """Drop the rarest fingerprints (seen once first) until the table is half full."""

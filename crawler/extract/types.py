@@ -36,6 +36,7 @@ class PageAnalysis:
     canonical_url: str | None = None
     links: list[str] = field(default_factory=list)  # absolute <a href> targets, page order
     feed_links: list[str] = field(default_factory=list)  # <link rel=alternate> RSS/Atom
+    comment_feeds: list[str] = field(default_factory=list)  # blog-wide comment feeds
     next_links: list[str] = field(default_factory=list)  # pagination towards older posts
     entry_links: list[str] = field(default_factory=list)  # a listing's links to its entries
     comment_feed: str | None = None  # the page's own comment feed, if it advertises one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -20,9 +22,10 @@ from crawler import discovery
 from crawler.extract.comments import comments_from_feed
 from crawler.extract.page import PageError
 from crawler.extract.types import Hints
+from crawler.state import CrawlState, CrawlStateExtension, UrlState, recheck_due
 from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
 from crawler.workers import ExtractionPool
-from schemas import PostRecord
+from schemas import PostRecord, Tombstone
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,8 @@ class SiteState:
     content_found: int = 0
     feeds_requested: bool = False
     follow_all: bool = False
+    gone_checked: bool = False
+    recheck_after: dict[str, float] = field(default_factory=dict)  # url key -> newest comment
     buffered_links: dict[str, None] = field(default_factory=dict)
 
 
@@ -80,6 +85,7 @@ class BlogsSpider(scrapy.Spider):
             url: SiteState(url, SiteScope(url)) for url in self.site_urls
         }
         self.scheduled: set[str] = set()
+        self.discovery_seen: set[str] = set()
         self.fetched: dict[str, str] = {}
 
     @classmethod
@@ -88,6 +94,15 @@ class BlogsSpider(scrapy.Spider):
         spider.extraction_enabled = crawler.settings.getbool("EXTRACTION_ENABLED", True)
         spider.pool = ExtractionPool.from_settings(crawler.settings)
         spider.feed_max_pages = crawler.settings.getint("FEED_MAX_PAGES", 1000)
+        settings = crawler.settings
+        spider.recheck_all = settings.getbool("RECHECK_ALL", False)
+        spider.recheck = {
+            "factor": settings.getfloat("RECHECK_FACTOR", 0.1),
+            "minimum": settings.getfloat("RECHECK_MIN_INTERVAL", 3600.0),
+            "maximum": settings.getfloat("RECHECK_MAX_INTERVAL", 30 * 86400.0),
+        }
+        spider.crawl_started = time.time()
+        crawler.signals.connect(spider._check_gone_posts, signal=signals.spider_idle)
         contact = crawler.settings.get("CONTACT")
         if contact:
             spider.user_agent = f"{crawler.settings.get('USER_AGENT')} (+{contact})"
@@ -106,24 +121,33 @@ class BlogsSpider(scrapy.Spider):
 
     def site_start_requests(self, state: SiteState) -> Iterable[Request]:
         root = f"{urlsplit(state.start_url).scheme}://{urlsplit(state.start_url).netloc}"
-        yield self.discovery_request(state, root + "/robots.txt", self.parse_robots, probe=True)
+        yield from self.discovery_request(
+            state, root + "/robots.txt", self.parse_robots, probe=True
+        )
         for url in discovery.sitemap_candidates(state.start_url):
-            yield self.discovery_request(state, url, self.parse_sitemap, probe=True)
+            yield from self.discovery_request(state, url, self.parse_sitemap, probe=True)
         state.pending_discovery += 1  # the home page: it names the feeds
-        home = self.page_request(state, state.start_url, None, PRIORITY_LISTING)
+        home = self.page_request(state, state.start_url, None, PRIORITY_LISTING, force=True)
         assert home is not None
         yield home.replace(callback=self.parse_home, errback=self.home_failed)
 
     def discovery_request(
         self, state: SiteState, url: str, callback: Any, *, probe: bool = False, **meta: Any
-    ) -> Request:
-        """A robots.txt, sitemap or feed request; `probe`: a guessed URL, a 404 is expected."""
+    ) -> Iterable[Request]:
+        """A robots.txt, sitemap or feed request (none if already made); `probe`: a guessed
+        URL, where a 404 is expected. Every one ends in `_discovery_done`, so it bypasses the
+        dupefilter (a filtered request would never call back)."""
+        key = url_key(url)
+        if key in self.discovery_seen:
+            return
+        self.discovery_seen.add(key)
         state.pending_discovery += 1
-        return Request(
+        yield Request(
             url,
             callback=callback,
             errback=self.discovery_failed,
             priority=PRIORITY_DISCOVERY,
+            dont_filter=True,
             meta={
                 "site": state.start_url,
                 "probe": probe,
@@ -132,22 +156,71 @@ class BlogsSpider(scrapy.Spider):
             },
         )
 
+    @property
+    def crawl_state(self) -> CrawlState | None:
+        return CrawlStateExtension.of(self.crawler)
+
     def page_request(
-        self, state: SiteState, url: str, hints: Hints | None, priority: int = PRIORITY_CONTENT
+        self,
+        state: SiteState,
+        url: str,
+        hints: Hints | None,
+        priority: int = PRIORITY_CONTENT,
+        *,
+        force: bool = False,
     ) -> Request | None:
         if not state.scope.contains(url) or is_asset(url) or is_never_content(url):
             return None
         key = url_key(url)
         if key in self.scheduled:
             return None
+        known = self.crawl_state.get(url) if self.crawl_state is not None else None
+        headers: dict[str, str] = {}
+        revisit = known is not None and (known.archived or known.kind == "listing")
+        if known is not None and revisit and not force:
+            reason = self._recheck_reason(state, key, known, hints)
+            if reason is None:
+                self.crawler.stats.inc_value("blogarchive/not_refetched")
+                return None
+            logger.debug("re-checking %s: %s", url, reason)
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
         self.scheduled.add(key)
         return Request(
             url,
             callback=self.parse_page,
             errback=self.page_failed,
             priority=priority,
-            meta={"site": state.start_url, "hints": hints},
+            headers=headers or None,
+            meta={
+                "site": state.start_url,
+                "hints": hints,
+                "known_version": known.version if known is not None else 0,
+                "handle_httpstatus_list": [304],
+            },
         )
+
+    def _recheck_reason(
+        self, state: SiteState, key: str, known: UrlState, hints: Hints | None
+    ) -> str | None:
+        """Why an archived URL should be fetched again, or None to leave it."""
+        if self.recheck_all:
+            return "RECHECK_ALL"
+        fetched = known.last_fetched or 0.0
+        for label, value in (
+            ("sitemap lastmod", hints.lastmod if hints else None),
+            ("feed update", hints.updated if hints else None),
+        ):
+            when = _timestamp(value)
+            if when is not None and when > fetched:
+                return f"{label} {value} is newer than the last fetch"
+        if state.recheck_after.get(key, 0.0) > fetched:
+            return "a comment newer than the last fetch"
+        if recheck_due(known, time.time(), **self.recheck):
+            return "due for its periodic re-check"
+        return None
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -185,7 +258,8 @@ class BlogsSpider(scrapy.Spider):
             else:
                 for sitemap in robots.sitemaps:
                     if state.scope.contains(sitemap) or _same_host(sitemap, state.start_url):
-                        yield self.discovery_request(state, sitemap, self.parse_sitemap)
+                        for request in self.discovery_request(state, sitemap, self.parse_sitemap):
+                            yield request
         for request in self._discovery_done(state):
             yield request
 
@@ -209,28 +283,34 @@ class BlogsSpider(scrapy.Spider):
         if sitemap.kind == "index":
             for entry in sitemap.entries:
                 if _same_host(entry.loc, state.start_url):
-                    yield self.discovery_request(state, entry.loc, self.parse_sitemap)
+                    yield from self.discovery_request(state, entry.loc, self.parse_sitemap)
             return
         kind = discovery.sitemap_kind(url)
         if kind == "other":
             return
         for entry in sitemap.entries:
             hints = Hints(lastmod=entry.lastmod, sitemap_kind=kind)
+            state.content_found += 1
+            self._listed(state, entry.loc, hints)
             if request := self.page_request(state, entry.loc, hints):
-                state.content_found += 1
                 yield request
 
     async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
         state = self.sites[response.meta["site"]]
+        parsed = False
         if self._usable_discovery_response(response, "feed"):
             try:
                 feed = discovery.parse_feed(response.body, response.url)
             except discovery.DiscoveryError as exc:
                 self._discovery_error(response.url, "feed", exc)
             else:
+                parsed = True
                 self.crawler.stats.inc_value("blogarchive/feeds")
                 for request in self._feed_requests(state, response, feed):
                     yield request
+        if not parsed and response.meta.get("fallback"):
+            for request in self._next_feed_page(state, response.meta["fallback"]):
+                yield request
         for request in self._discovery_done(state):
             yield request
 
@@ -238,39 +318,108 @@ class BlogsSpider(scrapy.Spider):
         self, state: SiteState, response: Response, feed: discovery.Feed
     ) -> Iterable[Request]:
         for item in feed.items:
+            state.content_found += 1
+            self._listed(state, item.link, item.hints)
             if request := self.page_request(state, item.link, item.hints):
-                state.content_found += 1
                 yield request
         page = response.meta.get("feed_page", 1)
         next_url = feed.next_url
         if not next_url and feed.items and _is_wordpress_feed(response):
             next_url = discovery.wordpress_feed_page(response.meta["feed_url"], page + 1)
-        if (
-            next_url
-            and feed.items
-            and page < self.feed_max_pages
-            and _same_host(next_url, state.start_url)
-        ):
-            yield self.discovery_request(
-                state,
-                next_url,
-                self.parse_feed,
-                probe=True,
-                feed_page=page + 1,
-                feed_url=response.meta["feed_url"],
-                wordpress=response.meta.get("wordpress", False),
+        if not (next_url and feed.items and page < self.feed_max_pages):
+            next_url = None
+        if next_url and not _same_host(next_url, state.start_url):
+            next_url = None
+        next_page = (
+            {"url": next_url, "feed_page": page + 1, "feed_url": response.meta["feed_url"]}
+            if next_url
+            else None
+        )
+        twin = discovery.atom_twin(response.meta["feed_url"], feed)
+        if twin and page == 1 and _same_host(twin, state.start_url):
+            # the RSS items carry no update dates; its Atom twin does and pages on instead,
+            # unless it is missing: then the RSS pages on (`fallback`)
+            yield from self.discovery_request(
+                state, twin, self.parse_feed, probe=True, feed_url=twin, feed_page=1,
+                fallback=next_page,
+            )  # fmt: skip
+        elif next_page:
+            yield from self._next_feed_page(state, next_page)
+
+    def _next_feed_page(self, state: SiteState, next_page: dict) -> Iterable[Request]:
+        yield from self.discovery_request(
+            state,
+            next_page["url"],
+            self.parse_feed,
+            probe=True,
+            feed_page=next_page["feed_page"],
+            feed_url=next_page["feed_url"],
+        )
+
+    def _listed(self, state: SiteState, url: str, hints: Hints) -> None:
+        if self.crawl_state is not None and state.scope.contains(url):
+            self.crawl_state.listed(
+                url, site=state.start_url, lastmod=hints.lastmod, feed_date=hints.updated
             )
 
-    def feed_requests(self, state: SiteState, urls: list[str]) -> Iterable[Request]:
-        """The site's feeds, advertised ones first; the usual paths only when none is."""
+    async def parse_comments_feed(self, response: Response) -> AsyncIterator[Request]:
+        """The blog-wide comment feed: posts with comments newer than our copy are re-checked."""
+        state = self.sites[response.meta["site"]]
+        if self._usable_discovery_response(response, "comment feed"):
+            try:
+                feed = discovery.parse_feed(response.body, response.url)
+            except discovery.DiscoveryError as exc:
+                self._discovery_error(response.url, "feed", exc)
+            else:
+                for item in feed.items:
+                    when = _timestamp(item.hints.published or item.hints.updated)
+                    if when is None:
+                        continue
+                    key = url_key(item.link)
+                    state.recheck_after[key] = max(state.recheck_after.get(key, 0.0), when)
+                    if request := self.page_request(state, item.link, None):
+                        yield request
+        for request in self._discovery_done(state):
+            yield request
+
+    def _check_gone_posts(self) -> None:
+        """When discovery is over: archived posts no feed or sitemap named this time are
+        fetched once more, so a deleted post gets its tombstone."""
+        if self.crawl_state is None:
+            return
+        scheduled = False
+        for state in self.sites.values():
+            if state.gone_checked or state.pending_discovery > 0:
+                continue
+            state.gone_checked = True
+            for known in self.crawl_state.known_urls(state.start_url):
+                unlisted = known.last_listed is not None and known.last_listed < self.crawl_started
+                if not known.archived or not unlisted or url_key(known.url) in self.scheduled:
+                    continue
+                if request := self.page_request(state, known.url, None, force=True):
+                    logger.info("%s is no longer listed: checking it", known.url)
+                    self.crawler.engine.crawl(request)
+                    scheduled = True
+        if scheduled:
+            raise DontCloseSpider
+
+    def feed_requests(
+        self, state: SiteState, urls: list[str], comment_feeds: list[str] = ()
+    ) -> Iterable[Request]:
+        """The site's feeds, advertised ones first; the usual paths only when none is. The
+        blog-wide comment feed matters to re-crawls only (which posts got new comments)."""
         if state.feeds_requested:
             return
         state.feeds_requested = True
+        if self.crawl_state is not None and self.crawl_state.known_urls(state.start_url):
+            for url in comment_feeds:
+                if _same_host(url, state.start_url):
+                    yield from self.discovery_request(state, url, self.parse_comments_feed)
         probe = not urls
         for url in urls or discovery.feed_candidates(state.start_url):
             if not _same_host(url, state.start_url):
                 continue
-            yield self.discovery_request(
+            yield from self.discovery_request(
                 state, url, self.parse_feed, probe=probe, feed_url=url, feed_page=1
             )
 
@@ -281,6 +430,8 @@ class BlogsSpider(scrapy.Spider):
     def discovery_failed(self, failure: Failure) -> Iterable[Request]:
         request = failure.request  # type: ignore[attr-defined]
         state = self.sites[request.meta["site"]]
+        if request.meta.get("fallback"):
+            yield from self._next_feed_page(state, request.meta["fallback"])
         level = logging.DEBUG if request.meta.get("probe") else logging.WARNING
         logger.log(level, "could not fetch %s: %s", request.url, failure_reason(failure)[1])
         yield from self._discovery_done(state)
@@ -313,6 +464,16 @@ class BlogsSpider(scrapy.Spider):
             return
         self.fetched[key] = response.request.url
         self.scheduled.add(key)
+        if self.crawl_state is not None:
+            self.crawl_state.fetched(
+                response.url,
+                etag=_header(response, b"ETag"),
+                last_modified=_header(response, b"Last-Modified"),
+            )
+        if response.status == 304:
+            stats.inc_value("blogarchive/not_modified")
+            logger.debug("%s not modified (304)", response.url)
+            return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
         if not _looks_like_html(content_type, response.body):
             self.skip(response.url, "not_html", f"not HTML ({content_type or 'no Content-Type'})")
@@ -344,6 +505,8 @@ class BlogsSpider(scrapy.Spider):
 
         if analysis.kind == "listing":
             stats.inc_value("blogarchive/listings")
+            if self.crawl_state is not None:
+                self.crawl_state.listing_seen(response.url, site=state.start_url)
             logger.debug("listing %s (%s)", response.url, analysis.signals)
             return
         if not self.extraction_enabled:
@@ -416,7 +579,7 @@ class BlogsSpider(scrapy.Spider):
     def _follow(self, state: SiteState, response: Response, analysis: Any) -> Iterable[Request]:
         is_root = url_key(response.url) == url_key(state.start_url)
         if analysis.feed_links or is_root:
-            yield from self.feed_requests(state, analysis.feed_links)
+            yield from self.feed_requests(state, analysis.feed_links, analysis.comment_feeds)
         wanted: list[tuple[str, int]] = []
         if analysis.kind == "listing":
             wanted += [(u, PRIORITY_LISTING) for u in analysis.next_links]
@@ -430,14 +593,48 @@ class BlogsSpider(scrapy.Spider):
             if request := self.page_request(state, url, None, priority):
                 yield request
 
-    def page_failed(self, failure: Failure) -> None:
+    def page_failed(self, failure: Failure) -> Iterable[Tombstone]:
         request = failure.request  # type: ignore[attr-defined]
         key, reason = failure_reason(failure)
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        known = self.crawl_state.get(request.url) if self.crawl_state is not None else None
+        if status in (404, 410) and known is not None and known.archived:
+            logger.info("%s is gone (HTTP %d): archiving a tombstone", request.url, status)
+            yield Tombstone(
+                url=known.url,
+                canonical_url=known.canonical_url or known.url,
+                site=known.site or request.meta["site"],
+                kind=known.kind or "post",
+                deleted_at=datetime.now(timezone.utc),
+                status=status,
+                version=known.version + 1,
+                previous_hash=known.content_hash,
+                warc=request.meta.get("warc"),
+            )
+            return
         self.skip(request.url, key, reason, level=logging.WARNING)
 
     def skip(self, url: str, key: str, reason: str, level: int = logging.INFO) -> None:
         logger.log(level, "skipped %s: %s", url, reason)
         self.crawler.stats.inc_value(f"blogarchive/skipped/{key}")
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _timestamp(value: str | None) -> float | None:
+    """Seconds since the epoch of an ISO 8601 date (a date alone counts as its midnight UTC)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
 
 
 def _same_host(url: str, site: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import gzip
 import json
@@ -20,8 +21,8 @@ from pydantic import ValidationError
 
 from archive import store
 from archive.cli import main
-from archive.store import ArchiveWriteError, ArchiveWriter, Problem, RecordRef
-from schemas.post import PostRecord, content_hash
+from archive.store import ArchiveWriteError, ArchiveWriter, Problem, RecordRef, VersionIssue
+from schemas.post import PostRecord, Tombstone, content_hash
 
 REPO = Path(__file__).resolve().parents[2]
 FILE_RE = re.compile(r"records/(?P<writer>[^/]+)/\d{8}T\d{6}Z-\d+(-\d+)?\.jsonl(\.gz)?")
@@ -223,6 +224,209 @@ def test_fsync_on_batch_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         writer.write(make_post(2))
         writer.write(make_post(3))
         assert len(calls) == 2  # the interval has always passed
+
+
+# --------------------------------------------------------------------------------------------
+# Versions and tombstones
+# --------------------------------------------------------------------------------------------
+
+URL1 = "https://blog.example/post-1/"
+
+
+def make_tombstone(n: int = 1, version: int = 2, **fields: Any) -> dict[str, Any]:
+    """A valid Tombstone as JSON-ready dict."""
+    url = f"https://blog.example/post-{n}/"
+    record: dict[str, Any] = {
+        "deleted": True,
+        "url": url,
+        "canonical_url": url,
+        "site": "https://blog.example/",
+        "kind": "post",
+        "deleted_at": "2025-03-01T00:00:00+00:00",
+        "status": 404,
+        "version": version,
+    }
+    record.update(fields)
+    return record
+
+
+def version(n: int, v: int, text: str, previous: str | None = None, **fields: Any) -> PostRecord:
+    """Post n's version v with body ``text``; previous_hash is the hash of ``previous``."""
+    prev = content_hash(previous) if previous is not None else None
+    return make_post(n, text=text, version=v, previous_hash=prev, **fields)
+
+
+def test_writer_and_readers_take_tombstones(tmp_path: Path) -> None:
+    post = make_post(1)
+    tomb = Tombstone.model_validate(make_tombstone(1, previous_hash=post.content_hash))
+    with ArchiveWriter(tmp_path) as writer:
+        writer.write(post)
+        writer.write(tomb)
+        writer.write(make_tombstone(2))  # a dict is accepted too
+        writer.write(make_post(3))
+    got = list(store.iter_records(tmp_path))
+    assert got == [post, tomb, Tombstone.model_validate(make_tombstone(2)), make_post(3)]
+    assert [r.title for r in store.iter_posts(tmp_path)] == ["Post 1", "Post 3"]
+    raw = [json.loads(x) for x in store.archive_files(tmp_path)[0].read_text().splitlines()]
+    assert [r["deleted"] for r in raw] == [False, True, True, False]
+    assert list(store.iter_problems(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"version": 1}, {"canonical_url": "/relative/"}, {"text": "a tombstone has no text"}],
+)
+def test_writer_refuses_invalid_tombstone(tmp_path: Path, bad: dict[str, Any]) -> None:
+    with ArchiveWriter(tmp_path) as writer, pytest.raises(ValidationError):
+        writer.write(make_tombstone(1, **bad))
+    assert list(store.iter_records(tmp_path)) == []
+
+
+def test_reading_old_lines_and_bad_tombstones(tmp_path: Path) -> None:
+    old = make_record(1)  # written before `deleted` existed
+    assert "deleted" not in old
+    rel = write_lines(
+        tmp_path,
+        "20250101T000000Z-1.jsonl",
+        [line(old), line(make_tombstone(2, version=0)), line({**old, "deleted": "maybe"})],
+    )
+    assert list(store.iter_records(tmp_path)) == [make_post(1)]
+    p2, p3 = store.iter_problems(tmp_path)
+    assert (p2.file, p2.line) == (rel, 2)
+    assert p2.reason.startswith("invalid record: version: Input should be greater than")
+    assert (p3.line, p3.reason.startswith("invalid record: Input tag 'maybe'")) == (3, True)
+
+
+def test_current_is_the_highest_version(tmp_path: Path) -> None:
+    with ArchiveWriter(tmp_path, "b") as writer:  # version 2 fetched "before" version 1
+        writer.write(version(1, 2, "second text", "first text", fetched_at="2024-01-01T00:00:00Z"))
+    with ArchiveWriter(tmp_path, "c") as writer:
+        writer.write(version(1, 1, "first text", fetched_at="2025-06-01T00:00:00Z"))
+    assert store.latest(tmp_path)[URL1].text == "second text"
+    assert [r.text for r in store.iter_latest(tmp_path)] == ["second text"]
+    assert store.current_refs(tmp_path)[URL1].file.startswith("records/b/")
+
+
+def test_current_tie_break_time_then_archive_order(tmp_path: Path) -> None:
+    with ArchiveWriter(tmp_path) as writer:
+        writer.write(version(1, 2, "text", fetched_at="2025-02-01T00:00:00Z", title="later"))
+        writer.write(version(1, 2, "text", fetched_at="2025-01-01T00:00:00Z", title="earlier"))
+        writer.write(make_tombstone(2, deleted_at="2025-02-01T00:00:00Z", status=410))
+        writer.write(make_tombstone(2, deleted_at="2025-01-01T00:00:00Z", status=404))
+        writer.write(version(3, 1, "a", title="first written"))
+        writer.write(version(3, 1, "a", title="last written"))
+    current = store.latest(tmp_path, include_deleted=True)
+    assert current[URL1].title == "later"  # type: ignore[union-attr]
+    assert current["https://blog.example/post-2/"].status == 410
+    assert current["https://blog.example/post-3/"].title == "last written"  # type: ignore[union-attr]
+
+
+def test_tombstone_hides_a_post_until_it_comes_back(tmp_path: Path) -> None:
+    with ArchiveWriter(tmp_path) as writer:
+        writer.write(version(1, 1, "one"))
+        writer.write(make_post(2))
+        writer.write(make_tombstone(1, 2, previous_hash=content_hash("one")))
+    assert sorted(store.latest(tmp_path)) == ["https://blog.example/post-2/"]
+    assert [r.canonical_url for r in store.iter_latest(tmp_path)] == [
+        "https://blog.example/post-2/"
+    ]
+    assert sorted(store.current_refs(tmp_path)) == ["https://blog.example/post-2/"]
+    with_deleted = store.latest(tmp_path, include_deleted=True)
+    assert isinstance(with_deleted[URL1], Tombstone)
+    assert [r.deleted for r in store.iter_latest(tmp_path, include_deleted=True)] == [False, True]
+    assert store.current_map(tmp_path, lambda _ref, r: r.title) == {
+        "https://blog.example/post-2/": "Post 2"
+    }
+    with ArchiveWriter(tmp_path) as writer:  # it is back, changed
+        writer.write(version(1, 3, "one again", "one"))
+    assert store.latest(tmp_path)[URL1].text == "one again"
+
+
+def test_history_is_in_version_order(tmp_path: Path) -> None:
+    v1, v3 = version(1, 1, "one"), version(1, 3, "three", "one", url="https://blog.example/?p=1")
+    tomb = make_tombstone(1, 2, previous_hash=v1.content_hash)
+    # the file with version 3 comes first in archive order; version 1 is written twice
+    write_lines(tmp_path, "20250101T000000Z-1.jsonl", [line(v3.model_dump(mode="json"))])
+    write_lines(
+        tmp_path,
+        "20250102T000000Z-1.jsonl",
+        [line(v1.model_dump(mode="json")), line(tomb), line(make_record(2))],
+    )
+    write_lines(tmp_path, "20250103T000000Z-1.jsonl", [line(v1.model_dump(mode="json"))])
+    got = store.history(tmp_path, URL1.rstrip("/"))
+    assert [(ref.file[-24:-6], ref.line, r.version) for ref, r in got] == [
+        ("20250103T000000Z-1", 1, 1),  # the later copy of version 1
+        ("20250102T000000Z-1", 2, 2),
+        ("20250101T000000Z-1", 1, 3),
+    ]
+    assert [r for _ref, r in store.history(tmp_path, "https://blog.example/?p=1")] == [
+        r for _ref, r in got
+    ]
+    assert store.history(tmp_path, "https://blog.example/nothing/") == []
+
+
+def test_version_checker(tmp_path: Path) -> None:
+    checker = store.VersionChecker()
+    r = [RecordRef("f", n) for n in range(10)]
+    checker.add(r[1], version(1, 1, "one"))
+    checker.add(r[2], version(1, 2, "two", "one"))
+    checker.add(r[3], version(1, 2, "two", "one"))  # identical: a note
+    checker.add(r[4], version(1, 2, "TWO", "one"))  # different content: an error
+    checker.add(r[5], Tombstone.model_validate(make_tombstone(1, 3)))  # no previous_hash: fine
+    checker.add(r[6], version(1, 4, "four", "two"))  # after a tombstone: any earlier hash
+    checker.add(r[7], version(2, 2, "x", "y"))  # no version 1: a gap
+    checker.add(r[8], version(1, 5, "five", "three"))  # not the hash of version 4: a gap
+    checker.add(r[9], Tombstone.model_validate(make_tombstone(1, 5)))  # post vs tombstone
+    issues = checker.issues()
+    assert [(i.ref.line, i.level) for i in issues] == [
+        (3, "note"),
+        (4, "error"),
+        (7, "warning"),
+        (8, "warning"),
+        (9, "error"),
+    ]
+    assert str(issues[1]) == (
+        f"f:4: conflicting records for version 2 of {URL1}: this and f:2 (different content_hash)"
+    )
+    assert str(issues[0]).startswith(f"f:3: note: identical copy of version 2 of {URL1} at f:2")
+    assert "a post and a tombstone" in issues[4].message
+    assert issues[2] == VersionIssue(
+        r[7],
+        "warning",
+        "version 2 of https://blog.example/post-2/ follows no version 1 (gap in the chain)",
+    )
+
+
+def test_version_checker_accepts_a_post_back_after_its_tombstone() -> None:
+    checker = store.VersionChecker()
+    checker.add(RecordRef("f", 1), version(1, 1, "one"))
+    tomb = make_tombstone(1, 2, previous_hash=content_hash("one"))
+    checker.add(RecordRef("f", 2), Tombstone.model_validate(tomb))
+    checker.add(RecordRef("f", 3), version(1, 3, "one", "one"))
+    assert checker.issues() == []
+
+
+def test_check_warc_ref(tmp_path: Path) -> None:
+    warc = pytest.importorskip("archive.warc")
+    moment = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    with warc.WarcWriter(tmp_path, "w") as writer:
+        first = writer.write_response("https://blog.example/a/", 200, [], b"<p>a</p>", moment)
+        second = writer.write_response("https://blog.example/b/", 200, [], b"<p>b</p>", moment)
+    size = (tmp_path / first.file).stat().st_size
+
+    def check(**changes: Any) -> str:
+        return store.check_warc_ref(tmp_path, first.model_copy(update=changes)) or ""
+
+    assert store.check_warc_ref(tmp_path, first) is None
+    assert store.check_warc_ref(tmp_path, second) is None
+    assert check(offset=size).endswith(f"is beyond the end of {first.file} ({size} bytes)")
+    assert "beyond the end" in check(offset=second.offset, length=size)
+    assert check(file="warc/w/other.warc.gz") == "warc file warc/w/other.warc.gz does not exist"
+    assert check(file="warc/../x.warc.gz") == "warc file warc/../x.warc.gz is not under warc/"
+    assert check(file="records/x.warc.gz").endswith("is not under warc/")
+    assert check(file="warc/w") == "warc file warc/w is not a file"
+    assert check(record_id=second.record_id).startswith("bad warc record: ")  # wrong record
+    assert check(offset=first.offset + 1).startswith("bad warc record: ")  # not a member start
 
 
 # --------------------------------------------------------------------------------------------

@@ -104,14 +104,19 @@ ARTICLE = "<article class='post hentry'><h1>Post</h1><div class='entry-content'>
 @pytest.mark.parametrize(
     ("snippet", "system"),
     [
-        ("<div id='disqus_thread'></div><script>var disqus_config = function () {};</script>",
-         "disqus"),
+        (
+            "<div id='disqus_thread'></div><script>var disqus_config = function () {};</script>",
+            "disqus",
+        ),
         ("<script src='https://example.disqus.com/embed.js' async></script>", "disqus"),
         ("<div class='fb-comments' data-href='https://ex.org/post/'></div>", "facebook"),
         ("<script src='https://utteranc.es/client.js' repo='a/b' async></script>", "utterances"),
         ("<script src='https://giscus.app/client.js' async></script>", "giscus"),
-        ("<div id='commento'></div><script src='https://cdn.commento.io/js/commento.js'>"
-         "</script>", "commento"),
+        (
+            "<div id='commento'></div><script src='https://cdn.commento.io/js/commento.js'>"
+            "</script>",
+            "commento",
+        ),
         ("<section id='isso-thread'></section>", "isso"),
         ("<div id='hyvor-talk-view'></div>", "hyvor"),
     ],
@@ -145,10 +150,22 @@ def test_server_rendered_comments_win_over_a_js_system() -> None:
     comments, status, system = _run(html)
     assert (status, system) == ("captured", None)
     assert comments == [
-        {"id": "1", "parent_id": None, "author": "Ann", "published": "2020-01-01T10:00:00+01:00",
-         "text": "First line\nsecond line\n\nNew paragraph", "type": "comment"},
-        {"id": "2", "parent_id": "1", "author": "Other blog", "published": None, "text": "",
-         "type": "trackback"},
+        {
+            "id": "1",
+            "parent_id": None,
+            "author": "Ann",
+            "published": "2020-01-01T10:00:00+01:00",
+            "text": "First line\nsecond line\n\nNew paragraph",
+            "type": "comment",
+        },
+        {
+            "id": "2",
+            "parent_id": "1",
+            "author": "Other blog",
+            "published": None,
+            "text": "",
+            "type": "trackback",
+        },
     ]
 
 
@@ -200,10 +217,22 @@ def test_hentry_u_comment_microformats() -> None:
     comments, status, _ = _run(HENTRY)
     assert status == "captured"
     assert comments == [
-        {"id": "7", "parent_id": None, "author": "Dan", "published": "2022-02-03T08:00:00+00:00",
-         "text": "Nice post!\n\nReally.", "type": "comment"},
-        {"id": "8", "parent_id": "7", "author": "Eli", "published": None, "text": "Thanks Dan",
-         "type": "comment"},
+        {
+            "id": "7",
+            "parent_id": None,
+            "author": "Dan",
+            "published": "2022-02-03T08:00:00+00:00",
+            "text": "Nice post!\n\nReally.",
+            "type": "comment",
+        },
+        {
+            "id": "8",
+            "parent_id": "7",
+            "author": "Eli",
+            "published": None,
+            "text": "Thanks Dan",
+            "type": "comment",
+        },
     ]
 
 
