@@ -664,6 +664,9 @@ COMMANDS.append(("eval", extract_commands.add_eval_arguments, extract_commands.r
 from archive import reextract  # noqa: E402
 
 COMMANDS.append(("reextract", reextract.add_reextract_arguments, reextract.run_reextract))
+from archive import profile_command  # noqa: E402
+
+COMMANDS.append(("profile", profile_command.add_profile_arguments, profile_command.run_profile))
 # ---------------------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from crawler.extract.body import extract_body
 from crawler.extract.classify import classify
 from crawler.extract.comments import extract_comments
 from crawler.extract.metadata import extract_metadata
-from crawler.extract.profile import block_fingerprints
+from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
 from schemas import Comment, Extractor, PostRecord, content_hash
 
@@ -73,6 +73,7 @@ def analyse_page(
     site_root: bool = False,
     extract: bool = True,
     boilerplate: frozenset[str] = frozenset(),
+    block_samples: bool = False,
 ) -> PageAnalysis:
     """Classify one HTML page, collect its links and, for posts and pages, build its record.
 
@@ -96,7 +97,11 @@ def analyse_page(
     )
     if kind == "listing":
         analysis.entry_links = links.entry_links(tree, base)
-    else:  # listings repeat their posts' text: they must not feed the site profile
+    elif block_samples:  # listings repeat their posts' text: they must not feed the profile
+        blocks = page_blocks(tree)
+        analysis.fingerprints = [fp for fp, _ in blocks]
+        analysis.block_samples = {fp: text[:SAMPLE_CHARS] for fp, text in blocks}
+    else:
         analysis.fingerprints = block_fingerprints(tree)
     if kind != "listing" and extract:
         analysis.record, analysis.skip_reason = build_record(

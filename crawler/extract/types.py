@@ -40,6 +40,7 @@ class PageAnalysis:
     next_links: list[str] = field(default_factory=list)  # pagination towards older posts
     entry_links: list[str] = field(default_factory=list)  # a listing's links to its entries
     comment_feed: str | None = None  # the page's own comment feed, if it advertises one
+    block_samples: dict[str, str] = field(default_factory=dict)  # fingerprint -> text, on request
     record: PostRecord | None = None  # for posts and pages
     skip_reason: str | None = None  # why a post or page has no record
     fingerprints: list[str] = field(default_factory=list)  # text blocks (posts/pages; profile.py)

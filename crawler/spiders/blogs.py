@@ -21,11 +21,12 @@ from twisted.python.failure import Failure
 from crawler import discovery
 from crawler.extract.comments import comments_from_feed
 from crawler.extract.page import PageError
+from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
 from crawler.extract.types import Hints
 from crawler.state import CrawlState, CrawlStateExtension, UrlState, recheck_due
 from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
 from crawler.workers import ExtractionPool
-from schemas import PostRecord, Tombstone
+from schemas import PostRecord, Tombstone, WarcRef
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class BlogsSpider(scrapy.Spider):
         }
         self.scheduled: set[str] = set()
         self.discovery_seen: set[str] = set()
+        self.profiles: dict[str, SiteProfile] = {}
+        self.profile_buffer: dict[str, list[tuple[dict[str, Any], WarcRef | None, Any]]] = {}
         self.fetched: dict[str, str] = {}
 
     @classmethod
@@ -103,11 +106,37 @@ class BlogsSpider(scrapy.Spider):
         }
         spider.crawl_started = time.time()
         crawler.signals.connect(spider._check_gone_posts, signal=signals.spider_idle)
+        if settings.getbool("SITE_PROFILES_ENABLED", True) and spider.extraction_enabled:
+            writer = settings.get("ARCHIVE_WRITER_ID", "main")
+            spider.profiles_path = Path(settings.get("ARCHIVE_DIR", "archive-data")) / (
+                f"profiles-{writer}.json"
+            )
+            spider.profiles = (
+                load_profiles(spider.profiles_path) if spider.profiles_path.exists() else {}
+            )
+            for url in spider.site_urls:
+                spider.profiles.setdefault(url, SiteProfile(site=url))
+            crawler.signals.connect(spider._flush_idle, signal=signals.spider_idle)
+            crawler.signals.connect(spider._save_profiles, signal=signals.spider_closed)
         contact = crawler.settings.get("CONTACT")
         if contact:
             spider.user_agent = f"{crawler.settings.get('USER_AGENT')} (+{contact})"
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
+
+    def _flush_idle(self) -> None:
+        """Pages still held for a profile that never warmed up (a small blog) go out now."""
+        if self.profile_buffer and self.crawler.engine is not None:
+            self.crawler.engine.crawl(
+                Request("data:,", callback=self.flush_profiles, dont_filter=True, priority=100)
+            )
+            raise DontCloseSpider
+
+    def _save_profiles(self) -> None:
+        for profile in self.profiles.values():
+            if profile.pages:
+                self._log_profile(profile)
+        save_profiles(self.profiles_path, [p for p in self.profiles.values() if p.pages])
 
     def _close_pool(self) -> None:
         self.pool.close()
@@ -478,26 +507,21 @@ class BlogsSpider(scrapy.Spider):
         if not _looks_like_html(content_type, response.body):
             self.skip(response.url, "not_html", f"not HTML ({content_type or 'no Content-Type'})")
             return
-        hints: Hints | None = response.meta.get("hints")
-        try:
-            analysis = await self.pool.analyse(
-                body=response.body,
-                url=response.url,
-                encoding=getattr(response, "encoding", None),
-                hints=hints,
-                site=state.start_url,
-                status=response.status,
-                fetched_at=datetime.now(timezone.utc),
-                site_root=key == url_key(state.start_url),
-                extract=self.extraction_enabled,
-            )
-        except PageError as exc:
-            reason = str(exc)
-            self.skip(response.url, reason.split(":")[0].replace(" ", "_"), reason)
-            return
-        except Exception as exc:
-            logger.exception("extraction failed on %s", response.url)
-            stats.inc_value(f"blogarchive/errors/extraction_{type(exc).__name__}")
+        page = {
+            "body": response.body,
+            "url": response.url,
+            "encoding": getattr(response, "encoding", None),
+            "hints": response.meta.get("hints"),
+            "site": state.start_url,
+            "status": response.status,
+            "fetched_at": datetime.now(timezone.utc),
+            "site_root": key == url_key(state.start_url),
+            "extract": self.extraction_enabled,
+        }
+        profile = self.profiles.get(state.start_url)
+        warming_up = profile is not None and not profile.ready
+        analysis = await self._analyse(page, profile)
+        if analysis is None:
             return
 
         for request in self._follow(state, response, analysis):
@@ -512,16 +536,98 @@ class BlogsSpider(scrapy.Spider):
         if not self.extraction_enabled:
             stats.inc_value("blogarchive/content_pages")
             return
+        if profile is not None:
+            profile.add_page(analysis.fingerprints, analysis.block_samples or None)
+            if not profile.ready:
+                # the site's template is not known yet: hold the page until it is
+                self.profile_buffer.setdefault(state.start_url, []).append(
+                    (page, response.meta.get("warc"), analysis)
+                )
+                return
+            if state.start_url in self.profile_buffer:
+                async for result in self._flush_profile_buffer(state):
+                    yield result
+            if warming_up and profile.boilerplate().intersection(analysis.fingerprints):
+                analysis = await self._analyse(page, profile) or analysis
+        for result in self._emit(state, page["url"], analysis, response.meta.get("warc")):
+            yield result
+
+    async def _analyse(self, page: dict[str, Any], profile: SiteProfile | None) -> Any:
+        """`analyse_page` in a worker; None (with a log line) when the page is unusable."""
+        ready = profile is not None and profile.ready
+        boilerplate = profile.boilerplate() if ready else frozenset()
+        try:
+            return await self.pool.analyse(
+                **page, boilerplate=boilerplate, block_samples=profile is not None and not ready
+            )
+        except PageError as exc:
+            reason = str(exc)
+            self.skip(page["url"], reason.split(":")[0].replace(" ", "_"), reason)
+        except Exception as exc:
+            logger.exception("extraction failed on %s", page["url"])
+            self.crawler.stats.inc_value(f"blogarchive/errors/extraction_{type(exc).__name__}")
+        return None
+
+    async def _flush_profile_buffer(self, state: SiteState) -> AsyncIterator[Any]:
+        """Extract the pages held while the site's profile warmed up, now with the profile."""
+        profile = self.profiles[state.start_url]
+        held = self.profile_buffer.pop(state.start_url, [])
+        if profile.ready:
+            logger.info(
+                "site profile of %s: %d template blocks learned from %d pages",
+                profile.site, len(profile.boilerplate()), profile.pages,
+            )  # fmt: skip
+        learned = profile.boilerplate() if profile.ready else frozenset()
+        for page, warc, first in held:
+            analysis: Any = first
+            if learned.intersection(first.fingerprints):
+                analysis = await self._analyse(page, profile)
+            if analysis is not None:
+                for result in self._emit(state, page["url"], analysis, warc):
+                    yield result
+
+    def _log_profile(self, profile: SiteProfile) -> None:
+        learned = profile.explain()
+        logger.info(
+            "site profile of %s: %d template blocks learned from %d pages%s",
+            profile.site,
+            len(learned),
+            profile.pages,
+            "".join(
+                f"\n  {r['pages']} pages: {r['sample'] or r['fingerprint']}" for r in learned[:20]
+            ),
+        )
+
+    async def flush_profiles(self, response: Response) -> AsyncIterator[Any]:
+        """Callback of the `data:` request `_flush_idle` schedules when the crawl runs dry."""
+        for state in self.sites.values():
+            if state.start_url in self.profile_buffer:
+                async for result in self._flush_profile_buffer(state):
+                    yield result
+
+    def _emit(
+        self, state: SiteState, url: str, analysis: Any, warc: WarcRef | None
+    ) -> Iterable[Any]:
+        """The record of an analysed post or page, once per canonical URL."""
+        if analysis.removed:
+            profile = self.profiles.get(state.start_url)
+            if profile is not None:
+                profile.note_samples(analysis.removed)
+            self.crawler.stats.inc_value(
+                "blogarchive/template_blocks_removed", len(analysis.removed)
+            )
+            logger.debug("removed template blocks from %s: %s", url, analysis.removed)
         if analysis.record is None:
-            self.skip(response.url, "no_record", analysis.skip_reason or "no record")
+            self.skip(url, "no_record", analysis.skip_reason or "no record")
             return
+        key = url_key(url)
         canonical_key = url_key(analysis.record.canonical_url)
         if canonical_key != key and canonical_key in self.fetched:
-            self.skip(response.url, "duplicate", f"canonical URL {analysis.record.canonical_url}")
+            self.skip(url, "duplicate", f"canonical URL {analysis.record.canonical_url}")
             return
-        self.fetched.setdefault(canonical_key, response.url)
+        self.fetched.setdefault(canonical_key, url)
         record = analysis.record
-        record.warc = response.meta.get("warc")  # the raw response (crawler.warc); None if off
+        record.warc = warc  # the raw response (crawler.warc); None if off
         incomplete = any(not c.text or c.published is None for c in record.comments)
         if incomplete and analysis.comment_feed:
             yield Request(
