@@ -132,7 +132,13 @@ log = logging.getLogger(__name__)
 
 RECORDS_DIR = "records"
 WARC_DIR = "warc"
-_WRITER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+WRITER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+"""A writer id: names the writing process or machine, a directory under records/ and warc/."""
+
+
+def check_writer_id(writer_id: str) -> None:
+    if not WRITER_ID.match(writer_id):
+        raise ValueError(f"invalid writer id {writer_id!r}: use letters, digits, '.', '_', '-'")
 _FILE_NAME = re.compile(r"(?P<ts>\d{8}T\d{6}Z)-(?P<pid>\d+)(?:-(?P<n>\d+))?\.jsonl(?P<gz>\.gz)?\Z")
 _CHUNK = 1 << 16
 
@@ -249,8 +255,7 @@ class ArchiveWriter:
         fsync_every: int = 100,
         fsync_interval: float | None = 5.0,
     ) -> None:
-        if not _WRITER_ID.match(writer_id):
-            raise ValueError(f"invalid writer id {writer_id!r}: use letters, digits, '.', '_', '-'")
+        check_writer_id(writer_id)
         if fsync_every < 1:
             raise ValueError("fsync_every must be at least 1")
         self.directory = Path(directory)
@@ -422,7 +427,7 @@ def _list_files(directory: Path) -> tuple[list[Path], list[Path]]:
     if not root.is_dir():
         return files, strays
     for entry in sorted(root.iterdir()):
-        if not entry.is_dir() or not _WRITER_ID.match(entry.name):
+        if not entry.is_dir() or not WRITER_ID.match(entry.name):
             strays.append(entry)
             continue
         for path in sorted(entry.iterdir()):

@@ -53,6 +53,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_datetime
 from warcio.warcwriter import WARCWriter
 
+from archive.store import WRITER_ID, check_writer_id
 from schemas.post import WarcRef
 
 __all__ = [
@@ -76,7 +77,6 @@ SITE_HEADER = "BlogArchive-Site"
 CALLBACK_HEADER = "BlogArchive-Callback"
 REDIRECTED_FROM_HEADER = "BlogArchive-Redirected-From"
 HINTS_HEADER = "BlogArchive-Hints"
-_WRITER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _FILE_NAME = re.compile(r"(?P<ts>\d{8}T\d{6}Z)-(?P<pid>\d+)(?:-(?P<n>\d+))?\.warc\.gz\Z")
 _CHUNK = 1 << 16
 #: Response headers that no longer describe the stored body (it is stored decoded).
@@ -150,8 +150,7 @@ class WarcWriter:
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         info: dict[str, str] | None = None,
     ) -> None:
-        if not _WRITER_ID.match(writer_id):
-            raise ValueError(f"invalid writer id {writer_id!r}: use letters, digits, '.', '_', '-'")
+        check_writer_id(writer_id)
         if max_file_size < 1:
             raise ValueError("max_file_size must be positive")
         self.directory = Path(directory)
@@ -328,7 +327,7 @@ def warc_files(archive_dir: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         return []
     for writer in sorted(root.iterdir()):
-        if not writer.is_dir() or not _WRITER_ID.match(writer.name):
+        if not writer.is_dir() or not WRITER_ID.match(writer.name):
             continue
         for path in writer.iterdir():
             m = _FILE_NAME.match(path.name)

@@ -277,38 +277,46 @@ class BlogsSpider(scrapy.Spider):
                     yield request
             state.buffered_links.clear()
 
-    async def parse_robots(self, response: Response) -> AsyncIterator[Request]:
+    def _discovery_step(
+        self, response: Response, what: str, parse: Any, follow: Any
+    ) -> Iterable[Request]:
+        """The common shape of a discovery callback: check the response, parse it (a
+        DiscoveryError is logged by URL and counted), follow what it names, and close the step."""
         state = self.sites[response.meta["site"]]
-        if self._usable_discovery_response(response, "robots.txt"):
+        parsed = None
+        if self._usable_discovery_response(response, what):
             try:
-                robots = discovery.parse_robots(response.body, response.url)
+                parsed = parse(response.body, response.url)
             except discovery.DiscoveryError as exc:
-                self._discovery_error(response.url, "robots", exc)
+                self._discovery_error(response.url, what, exc)
             else:
-                for sitemap in robots.sitemaps:
-                    if state.scope.contains(sitemap) or _same_host(sitemap, state.start_url):
-                        for request in self.discovery_request(state, sitemap, self.parse_sitemap):
-                            yield request
-        for request in self._discovery_done(state):
-            yield request
+                yield from follow(state, response, parsed)
+        if parsed is None and response.meta.get("fallback"):
+            yield from self._next_feed_page(state, response.meta["fallback"])
+        yield from self._discovery_done(state)
 
-    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
-        state = self.sites[response.meta["site"]]
-        if self._usable_discovery_response(response, "sitemap"):
-            try:
-                sitemap = discovery.parse_sitemap(response.body, response.url)
-            except discovery.DiscoveryError as exc:
-                self._discovery_error(response.url, "sitemap", exc)
-            else:
-                self.crawler.stats.inc_value("blogarchive/sitemaps")
-                for request in self._sitemap_requests(state, response.url, sitemap):
-                    yield request
-        for request in self._discovery_done(state):
-            yield request
+    def parse_robots(self, response: Response) -> Iterable[Request]:
+        yield from self._discovery_step(
+            response, "robots", discovery.parse_robots, self._robots_requests
+        )
+
+    def _robots_requests(
+        self, state: SiteState, response: Response, robots: discovery.RobotsInfo
+    ) -> Iterable[Request]:
+        for sitemap in robots.sitemaps:
+            if state.scope.contains(sitemap) or _same_host(sitemap, state.start_url):
+                yield from self.discovery_request(state, sitemap, self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterable[Request]:
+        yield from self._discovery_step(
+            response, "sitemap", discovery.parse_sitemap, self._sitemap_requests
+        )
 
     def _sitemap_requests(
-        self, state: SiteState, url: str, sitemap: discovery.Sitemap
+        self, state: SiteState, response: Response, sitemap: discovery.Sitemap
     ) -> Iterable[Request]:
+        self.crawler.stats.inc_value("blogarchive/sitemaps")
+        url = response.url
         if sitemap.kind == "index":
             for entry in sitemap.entries:
                 if _same_host(entry.loc, state.start_url):
@@ -324,28 +332,13 @@ class BlogsSpider(scrapy.Spider):
             if request := self.page_request(state, entry.loc, hints):
                 yield request
 
-    async def parse_feed(self, response: Response) -> AsyncIterator[Request]:
-        state = self.sites[response.meta["site"]]
-        parsed = False
-        if self._usable_discovery_response(response, "feed"):
-            try:
-                feed = discovery.parse_feed(response.body, response.url)
-            except discovery.DiscoveryError as exc:
-                self._discovery_error(response.url, "feed", exc)
-            else:
-                parsed = True
-                self.crawler.stats.inc_value("blogarchive/feeds")
-                for request in self._feed_requests(state, response, feed):
-                    yield request
-        if not parsed and response.meta.get("fallback"):
-            for request in self._next_feed_page(state, response.meta["fallback"]):
-                yield request
-        for request in self._discovery_done(state):
-            yield request
+    def parse_feed(self, response: Response) -> Iterable[Request]:
+        yield from self._discovery_step(response, "feed", discovery.parse_feed, self._feed_requests)
 
     def _feed_requests(
         self, state: SiteState, response: Response, feed: discovery.Feed
     ) -> Iterable[Request]:
+        self.crawler.stats.inc_value("blogarchive/feeds")
         for item in feed.items:
             state.content_found += 1
             self._listed(state, item.link, item.hints)
@@ -391,25 +384,23 @@ class BlogsSpider(scrapy.Spider):
                 url, site=state.start_url, lastmod=hints.lastmod, feed_date=hints.updated
             )
 
-    async def parse_comments_feed(self, response: Response) -> AsyncIterator[Request]:
+    def parse_comments_feed(self, response: Response) -> Iterable[Request]:
         """The blog-wide comment feed: posts with comments newer than our copy are re-checked."""
-        state = self.sites[response.meta["site"]]
-        if self._usable_discovery_response(response, "comment feed"):
-            try:
-                feed = discovery.parse_feed(response.body, response.url)
-            except discovery.DiscoveryError as exc:
-                self._discovery_error(response.url, "feed", exc)
-            else:
-                for item in feed.items:
-                    when = _timestamp(item.hints.published or item.hints.updated)
-                    if when is None:
-                        continue
-                    key = url_key(item.link)
-                    state.recheck_after[key] = max(state.recheck_after.get(key, 0.0), when)
-                    if request := self.page_request(state, item.link, None):
-                        yield request
-        for request in self._discovery_done(state):
-            yield request
+        yield from self._discovery_step(
+            response, "feed", discovery.parse_feed, self._comment_feed_requests
+        )
+
+    def _comment_feed_requests(
+        self, state: SiteState, response: Response, feed: discovery.Feed
+    ) -> Iterable[Request]:
+        for item in feed.items:
+            when = _timestamp(item.hints.published or item.hints.updated)
+            if when is None:
+                continue
+            key = url_key(item.link)
+            state.recheck_after[key] = max(state.recheck_after.get(key, 0.0), when)
+            if request := self.page_request(state, item.link, None):
+                yield request
 
     def _check_gone_posts(self) -> None:
         """When discovery is over: archived posts no feed or sitemap named this time are
