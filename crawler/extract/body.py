@@ -85,8 +85,8 @@ _BOILER_PREFIX = re.compile(
     re.I,
 )
 _BOILER_TOKEN = re.compile(
-    rf"^(?:(?:wp-block|jp|js|c|m|o|u|post|entry|article|single|site|td|blog|the)[-_])?"
-    rf"(?:{_BOILER_WORDS})(?:[-_](?:area|section|wrapper|wrap|container|box|block|list|bar"
+    rf"^(?:(?:wp-block|jp|js|c|m|o|u|post|entry|article|single|site|td|blog|the)(?:[-_]|__))?"
+    rf"(?:{_BOILER_WORDS})(?:(?:[-_]|__|--)(?:area|section|wrapper|wrap|container|box|block|list|bar"
     rf"|links?|buttons?|icons?|widget|module|title|form|count|text|tools|top|bottom|inner"
     rf"|outer|holder|panel|items?|footer|header|\d+))*$",
     re.I,
@@ -120,7 +120,12 @@ _BOILER_LINE = re.compile(
 )
 # news chrome lines: media players, galleries, credits, bylines, dateline-only lines
 _CHROME_LINE = re.compile(
-    r"^(?:close|video|advert|caption|subscribe|(?:image|photo|slide|bild|foto) \d+ (?:of|von|/)"
+    r"^(?:close|video|advert|caption|subscribe|\d{1,3}"
+    r"|(?:image|media) (?:copyright|caption)\b.{0,150}"
+    r"|media playback is (?:unsupported|not supported) on your device\.?"
+    r"|(?:last )?(?:updated|aktualisiert|zuletzt aktualisiert)(?: on| at| am| um)?:?"
+    r" (?=.*\d)[\w ,.:/-]{1,60}"
+    r"|(?:image|photo|slide|bild|foto) \d+ (?:of|von|/)"
     r" ?/? ?\d+|this slideshow requires javascript\.?|(?:photo|image|foto|bild|credit|source"
     r"|quelle)s?: .{0,100}|(?:mon|tue|wed|thu|fri|sat|sun)?[a-z]*,? ?(?:jan|feb|mar|apr|may|jun|jul"
     r"|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b.{0,40}|(?:\w+-feira, )?\d{1,2} de \w+ de"
@@ -236,12 +241,57 @@ def clean_container(
             continue
         kind = _boiler_kind(el)
         if (kind == "comment" and el.find(".//h1") is None) or (
-            kind == "other" and _text_len(el) <= protect_share * total
+            kind == "other" and _text_len(el) <= protect_share * total and not _embeds_post(el)
         ):
             doomed.append(el)
     _drop_all(doomed)
+    _drop_teaser_rails(root)
     if link_lists:
         _drop_link_lists(root)
+
+
+_RAIL_TEXT = 100  # at most this much text per link in a block of teaser cards
+
+
+def _drop_teaser_rails(root: etree._Element) -> None:
+    """Drop a "Most read" / "Related stories" block wherever it sits: the heading that names it
+    and the enclosing elements whose other text is mostly links (the teaser headlines)."""
+    doomed = []
+    limit = _TEASER_TAIL * _text_len(root)
+    for head in root.iter("h2", "h3", "h4", "h5", "h6"):
+        text = norm_ws(head.text_content())
+        if not text or not _TEASER_HEAD.match(text):
+            continue
+        size = len(text)
+        best = None
+        for anc in head.iterancestors():
+            if anc is root:
+                break
+            whole = _text_len(anc)
+            if whole > limit:  # never a block this large of the page
+                break
+            rest = whole - size
+            if rest <= 0:
+                continue
+            anchors = [a for a in anc.iter("a") if not _is_descendant(a, head)]
+            linked = sum(len(norm_ws(a.text_content())) for a in anchors)
+            # teaser cards: linked headlines, or cards with (often empty, overlay) links
+            if linked < 0.5 * rest and (len(anchors) < 3 or rest > _RAIL_TEXT * len(anchors)):
+                break
+            best = anc
+        if best is not None:
+            doomed.append(best)
+    _drop_all(doomed)
+
+
+_EMBED_MIN = 40  # characters of quoted text that make a social embed worth keeping
+
+
+def _embeds_post(el: etree._Element) -> bool:
+    """An embedded post (tweet, Instagram caption ...) the author quotes: a social/embed
+    wrapper around a <blockquote> with real text. Share bars never hold a blockquote."""
+    quotes = [el] if el.tag == "blockquote" else el.findall(".//blockquote")
+    return any(_text_len(q) >= _EMBED_MIN for q in quotes)
 
 
 def _is_credited_caption(el: etree._Element, tag: str) -> bool:
@@ -341,6 +391,25 @@ def find_container(tree: etree._Element) -> etree._Element | None:
     return best
 
 
+def _container_parts(container: etree._Element) -> list[etree._Element]:
+    """`container` and its sibling chunks: pages that break the body with ads or inline promos
+    repeat the same container element (same tag and class) several times inside one <article>.
+    """
+    cls = container.get("class")
+    article = next(container.iterancestors("article"), None)
+    if not cls or article is None:
+        return [container]
+    parts = [
+        el
+        for el in article.iter(container.tag)
+        if el.get("class") == cls and _text_len(el) and not _in_boilerplate(el)
+    ]
+    # keep the outermost ones only
+    ids = {id(el) for el in parts}
+    parts = [el for el in parts if not any(id(a) in ids for a in el.iterancestors())]
+    return parts if any(el is container for el in parts) else [container]
+
+
 def _is_descendant(el: etree._Element, anc: etree._Element) -> bool:
     return any(a is anc for a in el.iterancestors())
 
@@ -432,12 +501,102 @@ def _title_candidates(tree: etree._Element) -> set[str]:
     return titles
 
 
+# "Read more: <link>" / "Related: <link>" / "On example.com: <link>": a labelled teaser link
+_TEASER_LINK = re.compile(
+    r"^[\[(]?\s*(?:read more|read next|read also|also read|related(?: articles?| stories| posts?"
+    r"| content| coverage)?|see (?:more|also)|don[’']?t miss|more on this|recommended|watch"
+    r"|lesen sie (?:auch|mehr|weiter)|mehr zum thema|auch interessant|siehe auch"
+    r"|leggi anche(?: su)?"
+    r"|leia (?:também|mais)|veja (?:também|mais)|lee también|on [\w.-]+\.[a-z]{2,3})\s*[:|]",
+    re.I,
+)
+_LINK_MD = re.compile(r"\]\([^)]*\)")
+
+
+def _is_teaser_link(b: Block) -> bool:
+    """A short labelled line pointing at another article (the label, then a linked title)."""
+    if b.kind not in ("p", "h", "li") or b.quote or len(b.text) > 200:
+        return False
+    return bool(_TEASER_LINK.match(b.text)) and "](" in b.md
+
+
+# a sentence that starts by telling the reader to subscribe / sign up / follow: a promo
+_CTA_SENTENCE = re.compile(
+    r"^(?:click here to (?:subscribe|sign up)|subscribe (?:to|now|today|for)|sign up (?:for|to|now"
+    r"|today)|get (?:the latest|breaking news|our|[\w\s]{0,40}\bdelivered)|follow (?:us|@)"
+    r"|(?:jetzt )?(?:abonnieren sie|newsletter abonnieren)|melden sie sich .{0,40}newsletter)",
+    re.I,
+)
+# news-agency credit and contact lines that close an article
+_CREDIT_LINE = re.compile(
+    r"^[\[(]?(?:(?i:(?:additional )?(?:reporting|writing|editing) by)\b.{0,300}"
+    r"|(?i:write|e-?mail|contact|reach) (?:to )?(?:the )?"
+    r"(?:author|reporters?|writers?|[A-Z][\w.'’-]*"
+    r"(?: [A-Z][\w.'’-]*){0,3}) (?:at|(?i:on twitter at)|via) .{0,200}"
+    r"|.{3,200}\bcontributed (?:to )?this (?:report|story|article)\.?)$"
+)
+# "Tags" + a comma list (label on its own line or before a colon): taxonomy, never prose
+_TAG_LIST = re.compile(
+    r"^(?:tags?|tagged(?: with)?|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|keywords"
+    r"|etiquetas|themen)\s*(?::|\n)\s*[^.!?]{0,500}$",
+    re.I,
+)
+# labels of a post's meta line; two of them in one short line make it a meta line
+_META_LABEL = re.compile(
+    r"(?:^|[\s|•·–-])(?:(?:posted|published|written|publicado|publicada|veröffentlicht|geschrieben"
+    r"|pubblicato|escrito)(?: (?:by|por|von|da|on|am|in))?|author|autor|autore|categor(?:y|ies|ia)"
+    r"|kategorien?|rubrik|tags?|schlagwörter|filed under|date|datum|data)\s*:",
+    re.I,
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?…])\s+")
+_CTA_MAX = 300
+
+
+def _is_call_to_action(b: Block) -> bool:
+    """A short paragraph with a sentence that tells the reader to subscribe, sign up or follow."""
+    if b.kind != "p" or len(b.text) > _CTA_MAX:
+        return False
+    return any(_CTA_SENTENCE.match(part) for part in _SENTENCE_SPLIT.split(b.text))
+
+
+def _is_headline_link(b: Block) -> bool:
+    """A paragraph that is one link in capitals: a news site's promo for another story."""
+    md = b.md.strip("*_ ")
+    return (
+        b.kind == "p"
+        and md.startswith("[")
+        and md.endswith(")")
+        and len(_LINK_MD.findall(md)) == 1
+        and len(b.text.split()) >= 4
+        and b.text.isupper()
+    )
+
+
+def _is_meta_block(b: Block) -> bool:
+    """A taxonomy or post-meta line: "Tags" and a list, or a line with two meta labels."""
+    if b.kind not in ("p", "h", "li") or b.quote:
+        return False
+    if _TAG_LIST.match(b.text):
+        return True
+    return len(b.text) <= 250 and len(_META_LABEL.findall(b.text)) >= 2
+
+
 def _is_boiler_block(b: Block) -> bool:
     if b.kind == "caption":
         return bool(_CREDIT.search(b.text)) and len(b.text) < 600
+    if _is_meta_block(b):
+        return True
+    if (
+        _is_call_to_action(b)
+        or _is_teaser_link(b)
+        or (b.kind == "p" and _CREDIT_LINE.match(b.text))
+    ):
+        return True
     if b.kind not in ("p", "h", "li") or len(b.text) > _SHORT_LINE:
         return False
     text = b.text
+    if _is_headline_link(b):
+        return True
     if _BOILER_LINE.match(text) or _CHROME_LINE.match(text) or _BYLINE.match(text):
         return True
     return text.isupper() and "CLICK" in text  # "GET THE APP BY CLICKING HERE"
@@ -567,7 +726,19 @@ def extract_body(
     blocks: list[Block] = []
     container = find_container(root)
     if container is not None:
-        work = deepcopy(container)
+        parts = _container_parts(container)
+        if len(parts) == 1:
+            work = deepcopy(container)
+        else:
+            work = deepcopy(container)  # its attributes, the parts' children in page order
+            work.clear()
+            for part in parts:
+                chunk = deepcopy(part)
+                if chunk.text and chunk.text.strip():
+                    wrap = lxml.html.Element("p")
+                    wrap.text = chunk.text
+                    work.append(wrap)
+                work.extend(list(chunk))
         clean_container(work)
         blocks = _filter_blocks(render_blocks(work, url), titles)
     if not blocks:

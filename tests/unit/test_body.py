@@ -325,3 +325,129 @@ def test_jsonld_article_body_when_markup_shows_only_a_part() -> None:
     body = extract_body(_parse(html), "https://blog.example.org/2024/01/test/")
     assert body is not None
     assert body.text == "\n\n".join([first, *rest])
+
+
+# -- general news/blog chrome rules (one synthetic case each) -------------------------------
+
+
+def test_bem_credit_element_in_caption_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<figure><img src="a.jpg"><figcaption class="article__media-caption">
+        <span>A hospital in Beijing</span><span class="article__credit">Credit: EPA</span>
+        </figcaption></figure>"""
+    )
+    assert "hospital in Beijing" not in _synthetic(inner).text
+
+
+def test_split_container_chunks_in_one_article_are_joined() -> None:
+    html = """<html><head><title>Split</title></head><body><main><article>
+    <div class="article__body"><p>Der erste Teil des Artikels steht in einem Block.</p></div>
+    <div class="ad-slot">Anzeige</div>
+    <div class="article__body"><p>Der zweite Teil folgt nach der Werbung im selben Artikel,
+    mit noch mehr Text als der erste Teil, damit er der größte Block ist.</p></div>
+    </article></main></body></html>"""
+    body = extract_body(_parse(html), "https://example.org/split")
+    assert body is not None
+    assert body.text.startswith("Der erste Teil")
+    assert "Der zweite Teil" in body.text
+    assert "Anzeige" not in body.text
+
+
+def test_embedded_post_in_social_wrapper_kept() -> None:
+    inner = (
+        _ARTICLE
+        + """<div class="social-media-embed"><blockquote class="twitter-tweet"><p>Yes this is
+        real and the state spent half a million dollars on it</p>— Jane (@jane)</blockquote>
+        </div><div class="social-share"><a href="/s">Share on Facebook</a></div>"""
+    )
+    body = _synthetic(inner)
+    assert "Yes this is real" in body.text
+    assert "Share on Facebook" not in body.text
+
+
+def test_labelled_teaser_links_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<p><strong>READ MORE:</strong> <a href="/x">China plague outbreak confirmed</a></p>
+        <p>Related: <a href="/y">Snapshots of our universe through time</a></p>
+        <p>Lesen Sie auch: <a href="/z">Ein anderer Beitrag</a></p>
+        <p>Read more: this sentence has no link and stays.</p>"""
+    )
+    body = _synthetic(inner)
+    for junk in ("China plague", "Snapshots", "anderer Beitrag"):
+        assert junk not in body.text, junk
+    assert "this sentence has no link and stays" in body.text
+
+
+def test_all_caps_single_link_paragraph_dropped() -> None:
+    inner = _ARTICLE + '<p><a href="/t">FORMER LABEL BOSS BLASTS HER CLAIMS</a></p>'
+    assert "LABEL BOSS" not in _synthetic(inner).text
+
+
+def test_call_to_action_paragraphs_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<p>Get breaking news alerts and special reports. Delivered weekday mornings.</p>
+        <p>Need more space? Subscribe to our sister title for the latest news!</p>
+        <p>Click here to subscribe to The Paradigm Newsletter</p>
+        <p>Viele Leser haben sich für den Newsletter angemeldet, sagt die Redaktion.</p>"""
+    )
+    body = _synthetic(inner)
+    for junk in ("breaking news alerts", "sister title", "Paradigm"):
+        assert junk not in body.text, junk
+    assert "Viele Leser haben sich" in body.text
+
+
+def test_agency_credit_and_contact_lines_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<p>(Reporting by Will Dunham; Editing by Tom Brown)</p>
+        <p>Write to Al Root at allen.root@example.com</p>
+        <p>Associated Press writers Alan Fram and Zeke Miller contributed to this report.</p>"""
+    )
+    body = _synthetic(inner)
+    for junk in ("Dunham", "Al Root", "Zeke Miller"):
+        assert junk not in body.text, junk
+
+
+def test_tag_list_and_meta_lines_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<p>Tags<br>stock car 2018, stock car brasil, stock car interlagos, velopark</p>
+        <p>05/10/2018 - Publicado por: Clarissa Borba - Categoria: Saúde</p>
+        <p>Die Kategorie: das ist hier ein ganz normaler Satz im Text.</p>"""
+    )
+    body = _synthetic(inner)
+    assert "velopark" not in body.text and "Clarissa" not in body.text
+    assert "ganz normaler Satz" in body.text
+
+
+def test_teaser_rail_inside_the_body_dropped() -> None:
+    cards = "".join(
+        f'<div class="card"><a href="/t{n}"><img src="i.jpg"></a><h3>KICKER {n}</h3>'
+        f"<span>Teaser headline number {n} about something else</span>"
+        f'<a href="/t{n}" class="overlay"></a></div>'
+        for n in range(4)
+    )
+    inner = (
+        "<p>Der erste Absatz erklärt, worum es geht, mit genug Worten für einen Artikel.</p>"
+        f'<div class="row"><div class="rail"><h3>Most read in world news</h3>{cards}</div></div>'
+        + _ARTICLE
+        + "<p>Ein weiterer langer Absatz des Artikels, der weitergeht und erzählt.</p>" * 8
+    )
+    body = _synthetic(inner)
+    assert "Most read" not in body.text and "Teaser headline" not in body.text
+    assert "Der erste Absatz erklärt" in body.text and "Dazwischen steht" in body.text
+
+
+def test_media_chrome_lines_dropped() -> None:
+    inner = (
+        _ARTICLE
+        + """<p>6</p><p>Media playback is unsupported on your device</p>
+        <p>Image copyright Reuters</p><p>Updated 11:21 pm CST, Tuesday, November 19, 2019</p>"""
+    )
+    body = _synthetic(inner)
+    for junk in ("playback", "Reuters", "11:21"):
+        assert junk not in body.text, junk
+    assert "\n\n6\n\n" not in body.text
