@@ -148,3 +148,36 @@ def test_site_profile_is_saved_and_auditable(theme_crawl):
     assert entry["pages"] == 46
     samples = [b["sample"] for b in entry["blocks"]]
     assert "Blogfarm Testblog" in samples  # the site title on every page
+
+
+def theme_boilerplate_lines(port: int, truth: list[dict]) -> set[str]:
+    """Text lines (3+ words) on at least 80% of a theme's recorded posts that belong to no
+    true body: the theme's template, found independently of our extractor."""
+    from collections import Counter
+
+    from lxml import html as lxml_html
+
+    from tests.blogfarm import recorded_page
+
+    bodies = "\n".join(g["body_text"] for g in truth)
+    counts: Counter[str] = Counter()
+    pages = 0
+    for g in truth:
+        url = g["urls_by_theme"][THEMES[port]]
+        tree = lxml_html.document_fromstring(recorded_page(url).body)
+        for bad in tree.xpath("//script | //style | //noscript"):
+            bad.drop_tree()
+        lines = {" ".join(t.split()) for t in tree.find("body").itertext()}
+        counts.update(line for line in lines if len(line.split()) >= 3)
+        pages += 1
+    return {line for line, n in counts.items() if n >= 0.8 * pages and line not in bodies}
+
+
+def test_no_theme_template_text_in_any_body(theme_crawl, truth):
+    port, _, records, _, _ = theme_crawl
+    template = theme_boilerplate_lines(port, truth)
+    assert template, "found no template lines: the check would prove nothing"
+    for record in records:
+        text = " ".join(record.text.split())
+        found = [line for line in template if line in text]
+        assert not found, f"{record.url}: {found[:3]}"
