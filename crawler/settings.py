@@ -37,6 +37,11 @@ RECHECK_FACTOR = 0.1  # an unchanged post is re-checked after this share of its 
 RECHECK_MIN_INTERVAL = 3600.0  # ...but not sooner than this (seconds)...
 RECHECK_MAX_INTERVAL = 30 * 86400.0  # ...and not later than this
 
+# -- scale-out (README: "Several machines"; crawler/redis.py) -------------------------------
+SCALE_OUT_REDIS_URL = None  # redis://host:6379/0: share the frontier and dupefilter via Redis
+SCALE_OUT_WORKER_TTL = 30.0  # seconds without heartbeat before a worker's requests are re-run
+ADDONS = {"crawler.redis.ScaleOut": 0}  # does nothing unless SCALE_OUT_REDIS_URL is set
+
 # -- politeness ---------------------------------------------------------------------------
 CONTACT = ""  # your URL or e-mail: appended to the User-Agent so site owners can reach you
 USER_AGENT = f"blogarchive/{_VERSION}"

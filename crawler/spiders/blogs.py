@@ -72,12 +72,19 @@ class SiteState:
     feeds_requested: bool = False
     follow_all: bool = False
     gone_checked: bool = False
+    feed_items: dict[str, set[str]] = field(default_factory=dict)  # feed -> item url keys
     recheck_after: dict[str, float] = field(default_factory=dict)  # url key -> newest comment
     buffered_links: dict[str, None] = field(default_factory=dict)
 
 
 class BlogsSpider(scrapy.Spider):
     name = "blogs"
+    # Callbacks that use this process's state (`pending_discovery`, `profile_buffer`): with a
+    # shared frontier (crawler/redis.py) their requests stay in the process that made them.
+    process_local_callbacks = frozenset(
+        {"parse_robots", "parse_sitemap", "parse_feed", "parse_comments_feed", "parse_home",
+         "flush_profiles"}
+    )  # fmt: skip
 
     def __init__(self, site: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -131,6 +138,11 @@ class BlogsSpider(scrapy.Spider):
                 Request("data:,", callback=self.flush_profiles, dont_filter=True, priority=100)
             )
             raise DontCloseSpider
+
+    def held_urls(self) -> set[str]:
+        """Fetched pages whose records are held back (profile warm-up): with a shared frontier
+        (crawler/redis.py) their requests stay leased until the records are out."""
+        return {page["url"] for held in self.profile_buffer.values() for page, _, _ in held}
 
     def _save_profiles(self) -> None:
         for profile in self.profiles.values():
@@ -339,7 +351,13 @@ class BlogsSpider(scrapy.Spider):
         self, state: SiteState, response: Response, feed: discovery.Feed
     ) -> Iterable[Request]:
         self.crawler.stats.inc_value("blogarchive/feeds")
+        new_items = 0
+        seen = state.feed_items.setdefault(response.meta.get("feed_url", response.url), set())
         for item in feed.items:
+            key = url_key(item.link)
+            if key not in seen:
+                seen.add(key)
+                new_items += 1
             state.content_found += 1
             self._listed(state, item.link, item.hints)
             if request := self.page_request(state, item.link, item.hints):
@@ -348,7 +366,9 @@ class BlogsSpider(scrapy.Spider):
         next_url = feed.next_url
         if not next_url and feed.items and _is_wordpress_feed(response):
             next_url = discovery.wordpress_feed_page(response.meta["feed_url"], page + 1)
-        if not (next_url and feed.items and page < self.feed_max_pages):
+        if not (next_url and new_items and page < self.feed_max_pages):
+            if next_url and feed.items and not new_items:
+                logger.info("feed %s repeats earlier items: not paging further", response.url)
             next_url = None
         if next_url and not _same_host(next_url, state.start_url):
             next_url = None

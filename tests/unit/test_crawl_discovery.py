@@ -154,3 +154,28 @@ def test_one_record_per_canonical_url(tmp_path):
     records = list(iter_records(tmp_path / "a"))
     assert [r.canonical_url for r in records] == [site.url + "2024/01/original/"]
     assert site.requests.count("/2024/01/original/") == 1
+
+
+def test_feed_that_ignores_paging_is_not_paged_forever(tmp_path):
+    """A server that answers every ?paged=N with page 1 (static hosting) ends the paging."""
+    items = "".join(
+        f"<item><title>T</title><link>{{base}}/2024/01/p{i}/</link></item>" for i in range(3)
+    )
+    rss = Route(
+        200,
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>B</title>{items}</channel></rss>".encode(),
+        RSS,
+    )
+    head = "<link rel='alternate' type='application/rss+xml' href='{base}/feed/'>"
+    routes = {
+        "/": Route(200, f"<html><head>{head}</head><body>Hallo</body></html>".encode(), HTML),
+        **{f"/feed/?paged={n}": rss for n in range(2, 50)},
+        "/feed/": rss,
+        **{f"/2024/01/p{i}/": post_page(f"Post {i}") for i in range(3)},
+    }
+    with SiteServer(routes) as site:
+        proc = run_crawl([site.url], tmp_path / "a", "EXTRACT_WORKERS=0")
+    assert archived_paths(tmp_path / "a", site.url) == {f"/2024/01/p{i}/" for i in range(3)}
+    feed_requests = sorted(p for p in site.requests if p.startswith("/feed/"))
+    assert feed_requests == ["/feed/", "/feed/?paged=2", "/feed/atom/"]  # atom/: no twin here
+    assert "repeats earlier items" in proc.log
