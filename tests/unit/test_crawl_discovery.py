@@ -161,11 +161,8 @@ def test_feed_that_ignores_paging_is_not_paged_forever(tmp_path):
     items = "".join(
         f"<item><title>T</title><link>{{base}}/2024/01/p{i}/</link></item>" for i in range(3)
     )
-    rss = Route(
-        200,
-        f"<?xml version='1.0'?><rss version='2.0'><channel><title>B</title>{items}</channel></rss>".encode(),
-        RSS,
-    )
+    xml = f"<?xml version='1.0'?><rss version='2.0'><channel><title>B</title>{items}</channel></rss>"
+    rss = Route(200, xml.encode(), RSS)
     head = "<link rel='alternate' type='application/rss+xml' href='{base}/feed/'>"
     routes = {
         "/": Route(200, f"<html><head>{head}</head><body>Hallo</body></html>".encode(), HTML),
