@@ -161,7 +161,9 @@ def test_feed_that_ignores_paging_is_not_paged_forever(tmp_path):
     items = "".join(
         f"<item><title>T</title><link>{{base}}/2024/01/p{i}/</link></item>" for i in range(3)
     )
-    xml = f"<?xml version='1.0'?><rss version='2.0'><channel><title>B</title>{items}</channel></rss>"
+    xml = (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>B</title>{items}</channel></rss>"
+    )
     rss = Route(200, xml.encode(), RSS)
     head = "<link rel='alternate' type='application/rss+xml' href='{base}/feed/'>"
     routes = {
