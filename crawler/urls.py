@@ -5,6 +5,7 @@ All functions are pure string functions (no network, no Scrapy objects).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
@@ -76,6 +77,7 @@ def _split_query(query: str) -> list[tuple[str, str]]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
 def canonicalize(url: str) -> str:
     """Canonical form of an absolute URL, for storing and comparing.
 
@@ -104,6 +106,7 @@ def _strip_www(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+@functools.lru_cache(maxsize=65536)
 def url_key(url: str) -> str:
     """Dedupe identity of a URL: canonical form, ``www.`` and a trailing slash ignored."""
     parts = urlsplit(canonicalize(url))

@@ -46,9 +46,11 @@ class ExtractionPool:
         return cls(workers, settings.getint("EXTRACT_MAX_TASKS_PER_WORKER", 2000))
 
     def _new_executor(self) -> Executor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawler.extract.warmup"])
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("forkserver"),
+            mp_context=context,
             max_tasks_per_child=self.max_tasks_per_worker,
         )
 

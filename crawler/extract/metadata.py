@@ -975,7 +975,7 @@ _CONTENT_CLASSES = (
 _TEXT_NODES = etree.XPath(
     ".//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
 )
-_LANG_SAMPLE = 2500
+_LANG_SAMPLE = 1500
 _NON_LETTERS = re.compile(r"[\W\d_]+")
 _DECLARED_PRIOR = 20.0  # how much more likely the declared language is, a priori
 
@@ -990,8 +990,20 @@ def _primary_subtag(lang: str | None) -> str | None:
 def _body_text(index: PageIndex, scope: etree._Element) -> str:
     """A sample of the post's own text: its content element, else the post scope."""
     for el in _select(index.classed(*_CONTENT_CLASSES), scope, index.tree):
-        return norm_ws(" ".join(_TEXT_NODES(el)))[:_LANG_SAMPLE]
-    return norm_ws(" ".join(_TEXT_NODES(scope)))[:_LANG_SAMPLE]
+        return _text_sample(el)
+    return _text_sample(scope)
+
+
+def _text_sample(el: etree._Element) -> str:
+    """The first `_LANG_SAMPLE` characters of the element's text, reading no further."""
+    parts: list[str] = []
+    size = 0
+    for text in _TEXT_NODES(el):
+        parts.append(text)
+        size += len(text)
+        if size >= 2 * _LANG_SAMPLE:
+            break
+    return norm_ws(" ".join(parts))[:_LANG_SAMPLE]
 
 
 def _detect_language(text: str, declared: str | None) -> tuple[str | None, bool]:

@@ -74,6 +74,7 @@ def analyse_page(
     extract: bool = True,
     boilerplate: frozenset[str] = frozenset(),
     block_samples: bool = False,
+    want_links: bool = True,
 ) -> PageAnalysis:
     """Classify one HTML page, collect its links and, for posts and pages, build its record.
 
@@ -89,7 +90,7 @@ def analyse_page(
         kind=kind,
         signals=signals,
         canonical_url=links.canonical_link(tree, base),
-        links=links.anchors(tree, base),
+        links=links.anchors(tree, base) if want_links or kind == "listing" else [],
         feed_links=links.feed_links(tree, base),
         comment_feeds=links.site_comment_feeds(tree, base),
         next_links=links.next_links(tree, base, url) if kind == "listing" else [],

@@ -528,6 +528,10 @@ class BlogsSpider(scrapy.Spider):
             "fetched_at": datetime.now(timezone.utc),
             "site_root": key == url_key(state.start_url),
             "extract": self.extraction_enabled,
+            # a post's links matter only to the home page, link following, or its fallback
+            "want_links": key == url_key(state.start_url)
+            or state.follow_all
+            or state.pending_discovery > 0,
         }
         profile = self.profiles.get(state.start_url)
         warming_up = profile is not None and not profile.ready
