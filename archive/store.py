@@ -289,6 +289,12 @@ class ArchiveWriter:
         """`path` relative to the archive directory, with ``/`` separators."""
         return self._path.relative_to(self.directory).as_posix() if self._path else None
 
+    @property
+    def pending(self) -> int:
+        """Records `write` accepted that are not in the file yet (the unflushed gzip batch;
+        always 0 uncompressed). A crash loses them: tell nobody else they are archived."""
+        return len(self._pending)
+
     def write(self, record: PostRecord | Tombstone | dict[str, Any]) -> RecordRef:
         """Validate and append one record (a post's version or its tombstone); return where it is.
 

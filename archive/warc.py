@@ -92,6 +92,11 @@ class WarcError(Exception):
 class WarcWriteError(WarcError):
     """Writing a WARC file failed (disk full, permissions, ...)."""
 
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        super().__init__(f"cannot write {os.fspath(path)}: {reason}")
+        self.path = os.fspath(path)
+        self.reason = reason
+
 
 class WarcResponse(NamedTuple):
     """One stored response, as `iter_responses` yields it."""
@@ -244,8 +249,9 @@ class WarcWriter:
             warc.write_record(record)
             fh.flush()
         except OSError as exc:
+            path = self._path  # _truncate forgets it
             self._truncate(offset)
-            raise WarcWriteError(str(self._path), exc.strerror or str(exc)) from exc
+            raise WarcWriteError(str(path), exc.strerror or str(exc)) from exc
         return offset
 
     def _truncate(self, size: int) -> None:

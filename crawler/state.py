@@ -21,6 +21,7 @@ import orjson
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.store import iter_with_refs
 from crawler.urls import url_key
@@ -193,8 +194,16 @@ class CrawlState:
         self._pending = 0
 
     def close(self) -> None:
-        self.db.execute("COMMIT")
-        self.db.close()
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:  # disk full, read-only: the archive stays the truth
+            logger.error(
+                "crawl state: cannot save %s (%s); the next crawl replays it from the archive",
+                self.path,
+                exc,
+            )
+        finally:
+            self.db.close()
 
     # -- recovery ------------------------------------------------------------------------
 
@@ -241,7 +250,9 @@ class CrawlStateExtension:
         writer = settings.get("ARCHIVE_WRITER_ID", "main")
         self.path = Path(settings.get("STATE_PATH") or archive_dir / f"state-{writer}.sqlite")
         self.archive_dir = archive_dir
+        self.crawler = crawler
         self.state: CrawlState | None = None
+        self.failed = False  # the state could not be opened: the crawl is being stopped
         crawler.signals.connect(self.open, signal=signals.engine_started)
         crawler.signals.connect(self.close, signal=signals.spider_closed)
         crawler.blogarchive_state = self  # type: ignore[attr-defined]
@@ -262,8 +273,18 @@ class CrawlStateExtension:
         return ext.state
 
     def open(self) -> None:
-        if self.state is None:
-            self.state = CrawlState(self.path, self.archive_dir)
+        if self.state is None and not self.failed:
+            try:
+                self.state = CrawlState(self.path, self.archive_dir)
+            except (sqlite3.Error, OSError) as exc:  # read-only or full disk
+                self.failed = True
+                logger.critical(
+                    "cannot open the crawl state %s: %s; stopping the crawl", self.path, exc
+                )
+                self.crawler.stats.inc_value("blogarchive/errors/state")
+                if self.crawler.engine is not None and self.crawler.engine.spider is not None:
+                    deferred_from_coro(self.crawler.engine.close_spider_async(reason="state_error"))
+                return
             logger.info("crawl state: %s", self.path)
 
     def close(self) -> None:

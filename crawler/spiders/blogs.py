@@ -148,7 +148,10 @@ class BlogsSpider(scrapy.Spider):
         for profile in self.profiles.values():
             if profile.pages:
                 self._log_profile(profile)
-        save_profiles(self.profiles_path, [p for p in self.profiles.values() if p.pages])
+        try:
+            save_profiles(self.profiles_path, [p for p in self.profiles.values() if p.pages])
+        except OSError as exc:  # the next crawl learns the profile again
+            logger.error("cannot save the site profiles to %s: %s", self.profiles_path, exc)
 
     def _close_pool(self) -> None:
         self.pool.close()
