@@ -234,6 +234,7 @@ def test_killed_compressed_crawl_resumes_to_a_complete_archive(tmp_path: Path, p
         conditions[point],
         "ARCHIVE_COMPRESS=True",
         "ARCHIVE_FSYNC_EVERY=1000",  # batches end every 5 s (fsync_interval) only
+        "DOWNLOAD_DELAY=0.3",  # long enough for a state commit after the first batch
         name=point,
     )
     killed_with = complete_lines(archive_dir)
