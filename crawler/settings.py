@@ -21,6 +21,7 @@ ARCHIVE_WRITER_ID = "main"  # one writer per process; several crawlers share a d
 ARCHIVE_FSYNC_EVERY = 50  # records per fsync; at most this many are lost by a power cut
 # Raw capture: every fetched response into ARCHIVE_DIR/warc/<writer-id>/*.warc.gz (archive/warc.py)
 WARC_ENABLED = True  # False: records only, no WARC files (then `blogarchive reextract` can't work)
+WARC_COMPRESS_LEVEL = 6  # zlib level, 1 (fast) to 9 (warcio's default; costs the crawl most)
 WARC_MAX_FILE_SIZE = 1024**3  # bytes; a new WARC file is started once the current one is larger
 
 # -- extraction ---------------------------------------------------------------------------

@@ -127,18 +127,16 @@ class CrawlState:
     # -- writing -------------------------------------------------------------------------
 
     def _upsert(self, url: str, **fields: Any) -> None:
-        key = url_key(url)
-        now = time.time()
+        """Insert the URL's row or update the given fields of it, in one statement."""
+        names = ", ".join(fields)
+        marks = ", ".join("?" * len(fields))
+        update = ", ".join(f"{name} = excluded.{name}" for name in fields) or "key = key"
         self.db.execute(
-            "INSERT INTO urls (key, url, first_seen) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING",
-            (key, url, now),
+            f"INSERT INTO urls (key, url, first_seen{', ' if fields else ''}{names}) "  # noqa: S608
+            f"VALUES (?, ?, ?{', ' if fields else ''}{marks}) "
+            f"ON CONFLICT(key) DO UPDATE SET {update}",
+            (url_key(url), url, time.time(), *fields.values()),
         )
-        if fields:
-            assignments = ", ".join(f"{name} = ?" for name in fields)
-            self.db.execute(
-                f"UPDATE urls SET {assignments} WHERE key = ?",  # noqa: S608 - names are ours
-                (*fields.values(), key),
-            )
         self._tick()
 
     def listed(self, url: str, *, site: str, lastmod: str | None, feed_date: str | None) -> None:

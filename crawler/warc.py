@@ -33,6 +33,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.warc import (
     CALLBACK_HEADER,
+    DEFAULT_COMPRESS_LEVEL,
     DEFAULT_MAX_FILE_SIZE,
     HINTS_HEADER,
     REDIRECTED_FROM_HEADER,
@@ -69,6 +70,7 @@ class _Capture:
             directory,
             writer_id=settings.get("ARCHIVE_WRITER_ID", "main"),
             max_file_size=settings.getint("WARC_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE),
+            compress_level=settings.getint("WARC_COMPRESS_LEVEL", DEFAULT_COMPRESS_LEVEL),
             info={"http-header-user-agent": settings.get("USER_AGENT", "")},
         )
         self.stored: weakref.WeakSet[Response] = weakref.WeakSet()
