@@ -18,7 +18,7 @@ class Route:
     )
 
 
-Routes = dict[str, Route | Callable[[], Route]]
+Routes = dict[str, Route | Callable[[dict[str, str]], Route]]  # a callable gets the request headers
 
 
 class SiteServer:
@@ -39,7 +39,7 @@ class SiteServer:
                 server.times.append((time.monotonic(), self.path))
                 route = server.routes.get(self.path)
                 if callable(route):
-                    route = route()
+                    route = route(dict(self.headers.items()))
                 if route is None:
                     route = Route(404, b"<html><body><h1>Not found</h1></body></html>")
                 body = route.body.replace(b"{base}", server.url.rstrip("/").encode())

@@ -178,3 +178,38 @@ def test_feed_that_ignores_paging_is_not_paged_forever(tmp_path):
     feed_requests = sorted(p for p in site.requests if p.startswith("/feed/"))
     assert feed_requests == ["/feed/", "/feed/?paged=2", "/feed/atom/"]  # atom/: no twin here
     assert "repeats earlier items" in proc.log
+
+
+def test_recrawl_sends_validators_and_counts_304(tmp_path):
+    """A server with ETags: the second crawl asks If-None-Match and gets 304 for every post."""
+    etags = {f"/2024/01/e{i}/": f'"v{i}"' for i in range(3)}
+
+    def post(path: str):
+        page = post_page(f"Post {path}")
+
+        def answer(headers: dict[str, str]) -> Route:
+            if headers.get("If-None-Match") == etags[path]:
+                return Route(304, b"", {"ETag": etags[path]})
+            return Route(200, page.body, {**HTML, "ETag": etags[path]})
+
+        return answer
+
+    sitemap = (
+        "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+        + "".join(f"<url><loc>{{base}}{p}</loc></url>" for p in etags)
+        + "</urlset>"
+    )
+    routes = {
+        "/": Route(200, b"<html><body class='home'>Start</body></html>", HTML),
+        "/sitemap.xml": Route(200, sitemap.encode(), {"Content-Type": "application/xml"}),
+        **{p: post(p) for p in etags},
+    }
+    with SiteServer(routes) as site:
+        run_crawl([site.url], tmp_path / "a", "EXTRACT_WORKERS=0")
+        # RECHECK_MIN_INTERVAL=0: every post is due, so only the validators can save a download
+        run_crawl([site.url], tmp_path / "a", "EXTRACT_WORKERS=0", "RECHECK_MIN_INTERVAL=0",
+                  log_name="second")  # fmt: skip
+    stats = crawl_stats(tmp_path / "a", "second")
+    assert stats["blogarchive/not_modified"] == 3
+    assert stats.get("downloader/response_status_count/304") == 3
+    assert len(list(iter_records(tmp_path / "a"))) == 3  # nothing new written

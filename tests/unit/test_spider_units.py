@@ -57,3 +57,47 @@ def test_pool_extracts_in_worker_processes_like_inline():
     assert a.record.model_dump(exclude={"fetched_at"}) == b.record.model_dump(
         exclude={"fetched_at"}
     )
+
+
+def test_old_unchanged_posts_are_rechecked_less_often():
+    from crawler.state import UrlState, recheck_due
+
+    day = 86400.0
+    now = 1000 * day
+
+    def post(changed_days_ago: float, fetched_days_ago: float) -> UrlState:
+        return UrlState(
+            key="k", url="u", canonical_url=None, site=None, kind="post", etag=None,
+            last_modified=None, lastmod=None, feed_date=None, content_hash=None,
+            record_hash=None, version=1, deleted=False, first_seen=0.0,
+            last_fetched=now - fetched_days_ago * day,
+            last_changed=now - changed_days_ago * day,
+            last_listed=None,
+        )  # fmt: skip
+
+    policy = {"factor": 0.1, "minimum": 3600.0, "maximum": 30 * day}
+    assert recheck_due(post(changed_days_ago=2, fetched_days_ago=1), now, **policy)  # fresh
+    assert not recheck_due(post(changed_days_ago=100, fetched_days_ago=5), now, **policy)
+    assert recheck_due(post(changed_days_ago=100, fetched_days_ago=11), now, **policy)
+    assert recheck_due(post(changed_days_ago=900, fetched_days_ago=31), now, **policy)  # cap
+    assert not recheck_due(post(changed_days_ago=900, fetched_days_ago=29), now, **policy)
+    assert not recheck_due(post(changed_days_ago=1, fetched_days_ago=0.01), now, **policy)  # min
+
+
+def test_pool_is_replaced_after_its_share_of_pages_and_keeps_working():
+    g = groundtruth()[3]
+    url = g["urls_by_theme"]["twentytwentytwo"]
+    body = recorded_page(url).body
+    pool = ExtractionPool(2, max_tasks_per_worker=3)
+
+    async def many(n: int):
+        return await asyncio.gather(
+            *(pool.analyse(body=body, url=url, encoding="utf-8", site=url) for _ in range(n))
+        )
+
+    try:
+        results = asyncio.run(many(20))
+    finally:
+        pool.close()
+    assert len(results) == 20 and all(r.record is not None for r in results)
+    assert pool.pools_started == 4  # 20 pages, 6 a pool
