@@ -66,6 +66,7 @@ from scrapy.utils.misc import load_object
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
+from crawler.dupefilter import log_filtered_redirect
 from crawler.urls import url_key
 
 try:
@@ -168,17 +169,7 @@ class RedisDupeFilter(_RedisRFPDupeFilter):
     `crawler.dupefilter.RedirectAwareDupeFilter`. Never deletes the shared set on close."""
 
     def log(self, request: Request, spider: Spider) -> None:
-        chain = request.meta.get("redirect_urls")
-        if chain:
-            if request.url in chain:
-                logger.warning(
-                    "skipped %s: redirect loop (%s)", chain[0], " -> ".join([*chain, request.url])
-                )
-                reason = "redirect_loop"
-            else:
-                logger.debug("%s redirects to %s, already fetched", chain[0], request.url)
-                reason = "redirect_to_seen"
-            spider.crawler.stats.inc_value(f"blogarchive/skipped/{reason}")
+        log_filtered_redirect(request, spider.crawler.stats)
         super().log(request, spider)
 
     def close(self, reason: str = "") -> None:
