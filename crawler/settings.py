@@ -27,7 +27,7 @@ WARC_MAX_FILE_SIZE = 1024**3  # bytes; a new WARC file is started once the curre
 # -- extraction ---------------------------------------------------------------------------
 EXTRACTION_ENABLED = True  # False: discover and fetch only (the fetch-only benchmark)
 EXTRACT_WORKERS = None  # worker processes for extraction; None: one per CPU; 0: in-process
-EXTRACT_MAX_TASKS_PER_WORKER = 2000  # recycle workers so extractor caches stay bounded
+EXTRACT_MAX_TASKS_PER_WORKER = 2000  # pages a worker before the pool is replaced (caches)
 FEED_MAX_PAGES = 1000  # how deep to page through ?paged=N / rel=next feeds
 
 # -- re-crawls ----------------------------------------------------------------------------
