@@ -114,10 +114,10 @@ class _Hints:
 
 
 def _is_html(headers: list[tuple[str, str]], body: bytes) -> bool:
-    from crawler.spiders.blogs import _looks_like_html  # the spider's own test
+    from crawler.extract.page import is_html_response  # the spider's own test
 
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    return _looks_like_html(content_type.lower(), body)
+    return is_html_response(content_type.lower(), body)
 
 
 def _encoding(url: str, status: int, headers: list[tuple[str, str]], body: bytes) -> str | None:

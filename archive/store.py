@@ -139,6 +139,8 @@ WRITER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 def check_writer_id(writer_id: str) -> None:
     if not WRITER_ID.match(writer_id):
         raise ValueError(f"invalid writer id {writer_id!r}: use letters, digits, '.', '_', '-'")
+
+
 _FILE_NAME = re.compile(r"(?P<ts>\d{8}T\d{6}Z)-(?P<pid>\d+)(?:-(?P<n>\d+))?\.jsonl(?P<gz>\.gz)?\Z")
 _CHUNK = 1 << 16
 

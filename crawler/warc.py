@@ -81,8 +81,8 @@ class _Capture:
 
     def store(self, request: Request, response: Response, *, decoded: bool) -> WarcRef | None:
         """Write ``response`` once; returns its ref (None when it was stored already)."""
-        if response in self.stored or self.failed:
-            return None
+        if response in self.stored or self.failed or not response.url.startswith("http"):
+            return None  # data: URLs are the spider's own internal requests
         self.stored.add(response)
         headers = _headers(response.headers)
         if decoded:

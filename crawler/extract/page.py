@@ -40,6 +40,17 @@ class PageError(ValueError):
     """The bytes are not a usable HTML document; the message says why."""
 
 
+def is_html_response(content_type: str, body: bytes) -> bool:
+    """An HTML page by its Content-Type (lower case), or, when that is missing or generic
+    (text/plain, octet-stream), by how its body starts."""
+    if "html" in content_type:
+        return True
+    if content_type and not content_type.startswith(("text/plain", "application/octet-stream")):
+        return False
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
+
+
 def decode_html(body: bytes, encoding: str | None) -> str:
     """Decode with the encoding the HTTP layer detected; refuse text that is mostly garbage."""
     if not body.strip():

@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from crawler import discovery
 from crawler.extract.comments import comments_from_feed
-from crawler.extract.page import PageError
+from crawler.extract.page import PageError, is_html_response
 from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
 from crawler.extract.types import Hints
 from crawler.state import CrawlState, CrawlStateExtension, UrlState, recheck_due
@@ -518,7 +518,7 @@ class BlogsSpider(scrapy.Spider):
             logger.debug("%s not modified (304)", response.url)
             return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-        if not _looks_like_html(content_type, response.body):
+        if not is_html_response(content_type, response.body):
             self.skip(response.url, "not_html", f"not HTML ({content_type or 'no Content-Type'})")
             return
         page = {
@@ -775,15 +775,6 @@ def _is_wordpress_feed(response: Response) -> bool:
         or "feed=" in parts.query
         or b"wordpress.org" in generator
     )
-
-
-def _looks_like_html(content_type: str, body: bytes) -> bool:
-    if "html" in content_type:
-        return True
-    if content_type and not content_type.startswith(("text/plain", "application/octet-stream")):
-        return False
-    head = body[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<body" in head
 
 
 def failure_reason(failure: Failure) -> tuple[str, str]:
