@@ -22,12 +22,14 @@ ARCHIVE_FSYNC_EVERY = 50  # records per fsync; at most this many are lost by a p
 # Raw capture: every fetched response into ARCHIVE_DIR/warc/<writer-id>/*.warc.gz (archive/warc.py)
 WARC_ENABLED = True  # False: records only, no WARC files (then `blogarchive reextract` can't work)
 WARC_COMPRESS_LEVEL = 6  # zlib level, 1 (fast) to 9 (warcio's default; costs the crawl most)
+WARC_WRITE_THREAD = True  # compress and write WARC records on their own thread, off the reactor
 WARC_MAX_FILE_SIZE = 1024**3  # bytes; a new WARC file is started once the current one is larger
 
 # -- extraction ---------------------------------------------------------------------------
 EXTRACTION_ENABLED = True  # False: discover and fetch only (the fetch-only benchmark)
 EXTRACT_WORKERS = None  # worker processes for extraction; None: one per CPU; 0: in-process
-EXTRACT_MAX_TASKS_PER_WORKER = 2000  # pages a worker before the pool is replaced (caches)
+EXTRACT_MAX_TASKS_PER_WORKER = 2000  # pages a worker before it is replaced (bounds caches)
+EXTRACT_PREFETCH = 2  # pages handed to a worker ahead (they wait in its pipe)
 FEED_MAX_PAGES = 1000  # how deep to page through ?paged=N / rel=next feeds
 
 # -- re-crawls ----------------------------------------------------------------------------
@@ -51,6 +53,10 @@ CRAWL_DELAY_ENABLED = True  # honour robots.txt Crawl-delay (Scrapy itself ignor
 CRAWL_DELAY_MAX = 60.0
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every response (100 by default).
+# Our pipelines are synchronous, so more than a few buys nothing; 100 cost the reactor thread
+# about 1.5 ms a page (benchmarks/README.md).
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -9,6 +9,8 @@ updating the state) are replayed from the archive files, so a resumed crawl writ
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import logging
 import sqlite3
@@ -53,6 +55,24 @@ CREATE INDEX IF NOT EXISTS urls_site ON urls(site);
 CREATE TABLE IF NOT EXISTS synced (file TEXT PRIMARY KEY, lines INTEGER NOT NULL);
 """
 
+_SYNCED_UPSERT = (
+    "INSERT INTO synced (file, lines) VALUES (?, ?) ON CONFLICT(file) DO UPDATE "
+    "SET lines = max(lines, excluded.lines)"
+)
+
+
+@functools.cache
+def _upsert_sql(names: tuple[str, ...]) -> str:
+    """The statement that inserts a row (key, url, first_seen and `names`) or, when the key is
+    there already, updates only the `names` columns of it."""
+    columns = "".join(f", {name}" for name in names)
+    marks = ", ?" * len(names)
+    update = ", ".join(f"{name} = excluded.{name}" for name in names) or "key = key"
+    return (
+        f"INSERT INTO urls (key, url, first_seen{columns}) VALUES (?, ?, ?{marks}) "  # noqa: S608
+        f"ON CONFLICT(key) DO UPDATE SET {update}"
+    )
+
 
 def record_hash(record: PostRecord) -> str:
     """What counts as a change: body, title, metadata and comments (not fetch details)."""
@@ -94,18 +114,45 @@ class UrlState:
         return self.version > 0 and not self.deleted
 
 
-class CrawlState:
-    """The SQLite state; used from the crawl process only (one connection, no threads)."""
+#: a `urls` row as the schema's defaults make it (`deleted` as stored: 0 or 1)
+_ROW_DEFAULTS: dict[str, Any] = {
+    **{field.name: None for field in dataclasses.fields(UrlState)},
+    "version": 0,
+    "deleted": 0,
+}
 
-    def __init__(self, path: str | Path, archive_dir: str | Path | None = None) -> None:
+#: an upsert not yet in SQLite: the url and first_seen of its first write, the fields written
+_PendingRow = tuple[str, float, dict[str, Any]]
+
+
+class CrawlState:
+    """The SQLite state; used from the crawl process only (one connection, no threads).
+
+    Writes are batched until commit: `listed`, `listing_seen`, `fetched` and `record_written`
+    only update pending rows in memory (merged per URL key), which are applied to SQLite in
+    bulk and committed every `batch_size` writes and by `commit()`, `close()` and `replay()`.
+    `get()` and `known_urls()` see the pending writes; queries on `db` itself see them only
+    once they are applied (`commit()`).
+    A crash loses the writes since the last commit, as an open transaction would: the archive
+    stays the truth and `replay()` repairs the state from it.
+    """
+
+    def __init__(
+        self, path: str | Path, archive_dir: str | Path | None = None, *, batch_size: int = 200
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.path = Path(path)
+        self.batch_size = batch_size
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
-        self._pending = 0
+        self._writes = 0  # upserts since the last commit
+        self._rows: dict[str, _PendingRow] = {}  # url_key -> upserts not yet in SQLite
+        self._synced: dict[str, int] = {}  # archive file -> highest line not yet in SQLite
         self.db.execute("BEGIN")
         if archive_dir is not None:
             self.replay(Path(archive_dir))
@@ -113,30 +160,47 @@ class CrawlState:
     # -- reading -------------------------------------------------------------------------
 
     def get(self, url: str) -> UrlState | None:
-        row = self.db.execute("SELECT * FROM urls WHERE key = ?", (url_key(url),)).fetchone()
-        if row is None:
+        """The URL's state, pending writes included (None when it was never written)."""
+        key = url_key(url)
+        row = self.db.execute("SELECT * FROM urls WHERE key = ?", (key,)).fetchone()
+        pending = self._rows.get(key)
+        if row is not None:
+            values = dict(row)
+            if pending is not None:
+                values.update(pending[2])
+        elif pending is not None:
+            pending_url, first_seen, fields = pending
+            values = {
+                **_ROW_DEFAULTS,
+                "key": key,
+                "url": pending_url,
+                "first_seen": first_seen,
+                **fields,
+            }
+        else:
             return None
-        values = dict(row)
         values["deleted"] = bool(values["deleted"])
         return UrlState(**values)
 
     def known_urls(self, site: str) -> list[UrlState]:
+        self._flush()
         rows = self.db.execute("SELECT * FROM urls WHERE site = ?", (site,)).fetchall()
         return [UrlState(**{**dict(r), "deleted": bool(r["deleted"])}) for r in rows]
 
     # -- writing -------------------------------------------------------------------------
 
     def _upsert(self, url: str, **fields: Any) -> None:
-        """Insert the URL's row or update the given fields of it, in one statement."""
-        names = ", ".join(fields)
-        marks = ", ".join("?" * len(fields))
-        update = ", ".join(f"{name} = excluded.{name}" for name in fields) or "key = key"
-        self.db.execute(
-            f"INSERT INTO urls (key, url, first_seen{', ' if fields else ''}{names}) "  # noqa: S608
-            f"VALUES (?, ?, ?{', ' if fields else ''}{marks}) "
-            f"ON CONFLICT(key) DO UPDATE SET {update}",
-            (url_key(url), url, time.time(), *fields.values()),
-        )
+        """Insert the URL's row or update the given fields of it (pending until the commit).
+
+        A new key gets `url` and `first_seen` now; an existing one keeps its own. Writes to
+        a key that is pending already merge into its pending row.
+        """
+        key = url_key(url)
+        pending = self._rows.get(key)
+        if pending is None:
+            self._rows[key] = (url, time.time(), fields)  # `fields` is this call's own dict
+        else:
+            pending[2].update(fields)
         self._tick()
 
     def listed(self, url: str, *, site: str, lastmod: str | None, feed_date: str | None) -> None:
@@ -175,24 +239,39 @@ class CrawlState:
         for url in {record.url, record.canonical_url}:
             self._upsert(url, **fields)
         if ref is not None:
-            self.db.execute(
-                "INSERT INTO synced (file, lines) VALUES (?, ?) ON CONFLICT(file) DO UPDATE "
-                "SET lines = max(lines, excluded.lines)",
-                (str(ref.file), ref.line),
-            )
+            file = str(ref.file)
+            self._synced[file] = max(self._synced.get(file, ref.line), ref.line)
 
     def _tick(self) -> None:
-        self._pending += 1
-        if self._pending >= 200:
+        self._writes += 1
+        if self._writes >= self.batch_size:
             self.commit()
 
+    def _flush(self) -> None:
+        """Apply the pending writes to the open transaction (one `executemany` per set of
+        columns written). Kept pending if this fails: applying them again changes nothing."""
+        if self._rows:
+            groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+            for key, (url, first_seen, fields) in self._rows.items():
+                row = (key, url, first_seen, *fields.values())
+                groups.setdefault(tuple(fields), []).append(row)
+            for names, rows in groups.items():
+                self.db.executemany(_upsert_sql(names), rows)
+            self._rows.clear()
+        if self._synced:
+            self.db.executemany(_SYNCED_UPSERT, list(self._synced.items()))
+            self._synced.clear()
+
     def commit(self) -> None:
+        """Write the pending writes and commit them."""
+        self._flush()
         self.db.execute("COMMIT")
         self.db.execute("BEGIN")
-        self._pending = 0
+        self._writes = 0
 
     def close(self) -> None:
         try:
+            self._flush()
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:  # disk full, read-only: the archive stays the truth
             logger.error(
@@ -207,6 +286,7 @@ class CrawlState:
 
     def replay(self, archive_dir: Path) -> int:
         """Apply archive records the state has not seen (written just before a crash)."""
+        self._flush()
         synced = {row["file"]: row["lines"] for row in self.db.execute("SELECT * FROM synced")}
         replayed = 0
         if not (archive_dir / "records").exists():

@@ -11,6 +11,12 @@ Two downloader middlewares share one `archive.warc.WarcWriter` per crawl:
   other responses it notes the ``Content-Encoding`` HttpCompressionMiddleware will remove,
   so the stored headers say how the body came (``X-Archive-Orig-Content-Encoding``).
 
+The gzip compression, digests and file writes run on one writer thread (`WARC_WRITE_THREAD`,
+on by default; zlib and hashlib let go of the GIL while they work), so the reactor thread
+does not wait for them; `process_response` awaits the write, so a response reaches the
+spider only once it is in the WARC file, as before. One thread keeps the records in the
+order they were handed over.
+
 `process_response` runs in decreasing priority order, so no single priority sees both.
 A response is stored once: one the redirect capture stored (a 3xx that is not followed)
 is skipped by the other. The `schemas.post.WarcRef` of the stored response is put into
@@ -20,8 +26,10 @@ response to its request), where the spider picks it up for the record.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -77,9 +85,12 @@ class _Capture:
         #: Content-Encoding as received, noted before HttpCompressionMiddleware removes it
         self.encodings: weakref.WeakKeyDictionary[Request, str] = weakref.WeakKeyDictionary()
         self.failed = False
+        self.thread: ThreadPoolExecutor | None = None
+        if settings.getbool("WARC_WRITE_THREAD", True):
+            self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
         crawler.signals.connect(self.close, signal=signals.spider_closed)
 
-    def store(self, request: Request, response: Response, *, decoded: bool) -> WarcRef | None:
+    async def store(self, request: Request, response: Response, *, decoded: bool) -> WarcRef | None:
         """Write ``response`` once; returns its ref (None when it was stored already)."""
         if response in self.stored or self.failed or not response.url.startswith("http"):
             return None  # data: URLs are the spider's own internal requests
@@ -106,19 +117,23 @@ class _Capture:
             extra[HINTS_HEADER] = "feed" if getattr(hints, "in_feed", False) else "sitemap"
         if chain := request.meta.get("redirect_urls"):
             extra[REDIRECTED_FROM_HEADER] = str(chain[0])
+        args = (
+            response.url,
+            response.status,
+            headers,
+            response.body,
+            datetime.now(timezone.utc),
+            _headers(request.headers),
+            request.method,
+            extra,
+        )
         try:
-            ref = self.writer.write_response(
-                response.url,
-                response.status,
-                headers,
-                response.body,
-                datetime.now(timezone.utc),
-                _headers(request.headers),
-                method=request.method,
-                extra=extra,
-            )
+            if self.thread is None:
+                ref = self._write(*args)
+            else:
+                loop = asyncio.get_running_loop()
+                ref = await loop.run_in_executor(self.thread, self._write, *args)
         except WarcWriteError as exc:
-            self.failed = True
             logger.critical("cannot write the WARC files: %s; stopping the crawl", exc)
             self.crawler.stats.inc_value("blogarchive/errors/warc_write")
             if self.crawler.engine is not None:
@@ -126,12 +141,40 @@ class _Capture:
                     self.crawler.engine.close_spider_async(reason="warc_write_error")
                 )
             return None
+        if ref is None:
+            return None
         self.crawler.stats.inc_value("blogarchive/warc/responses")
         request.meta["warc"] = ref
         return ref
 
+    def _write(
+        self,
+        url: str,
+        status: int,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        fetched_at: datetime,
+        request_headers: list[tuple[str, str]],
+        method: str,
+        extra: dict[str, str],
+    ) -> WarcRef | None:
+        """One response (on the writer thread); after a failed write, nothing more: only the
+        first failure raises."""
+        if self.failed:
+            return None
+        try:
+            return self.writer.write_response(
+                url, status, headers, body, fetched_at, request_headers, method=method, extra=extra
+            )
+        except WarcWriteError:
+            self.failed = True
+            raise
+
     def close(self) -> None:
-        """Flush and close the current WARC file (on spider_closed)."""
+        """Finish the queued writes, then flush and close the current WARC file (on
+        spider_closed)."""
+        if self.thread is not None:
+            self.thread.shutdown(wait=True)
         self.writer.close()
 
 
@@ -160,8 +203,8 @@ class WarcCaptureMiddleware:
         # a redirected or retried request inherits its predecessor's meta: no stale ref
         request.meta.pop("warc", None)
 
-    def process_response(self, request: Request, response: Response) -> Response:
-        self.capture.store(request, response, decoded=self.decoded)
+    async def process_response(self, request: Request, response: Response) -> Response:
+        await self.capture.store(request, response, decoded=self.decoded)
         return response
 
 
@@ -170,9 +213,9 @@ class WarcRedirectCaptureMiddleware(WarcCaptureMiddleware):
 
     decoded = False
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         if 300 <= response.status < 400:
-            self.capture.store(request, response, decoded=False)
+            await self.capture.store(request, response, decoded=False)
         elif encoding := response.headers.get(b"Content-Encoding"):
             self.capture.encodings[request] = encoding.decode("latin-1")
         return response

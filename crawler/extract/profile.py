@@ -240,8 +240,8 @@ class SiteProfile:
         """Count one page (its fingerprints are made distinct here too). `samples` (fingerprint
         -> text, e.g. from `page_blocks`) fills the audit samples of `explain`."""
         self.pages += 1
-        self._cache = None
-        for fp in dict.fromkeys(fingerprints):
+        page = list(dict.fromkeys(fingerprints))
+        for fp in page:
             entry = self._blocks.get(fp)
             if entry is None:
                 text = samples.get(fp, "") if samples else ""
@@ -249,6 +249,10 @@ class SiteProfile:
             entry.pages += 1
         if len(self._blocks) > self.max_tracked:
             self._prune()
+        if self._cache is not None:
+            # Counts only grow and thresholds only rise: a block can join only if it is on this
+            # page, and leave only if it was in; no need to scan every tracked block.
+            self._cache = self._boilerplate_among((*self._cache, *page))
 
     def note_samples(self, texts: Iterable[str]) -> None:
         """Record sample texts (e.g. a `Body.removed` list) for tracked fingerprints lacking one."""
@@ -279,13 +283,18 @@ class SiteProfile:
     def boilerplate(self) -> frozenset[str]:
         """Fingerprints present on at least max(MIN_PAGES, SHARE × pages) distinct pages."""
         if self._cache is None:
-            long_min, short_min = self.threshold(), self.threshold(short=True)
-            self._cache = frozenset(
-                fp
-                for fp, e in self._blocks.items()
-                if e.pages >= (short_min if is_short(fp) else long_min)
-            )
+            self._cache = self._boilerplate_among(self._blocks)
         return self._cache
+
+    def _boilerplate_among(self, fingerprints: Iterable[str]) -> frozenset[str]:
+        long_min, short_min = self.threshold(), self.threshold(short=True)
+        blocks = self._blocks
+        return frozenset(
+            fp
+            for fp in fingerprints
+            if (e := blocks.get(fp)) is not None
+            and e.pages >= (short_min if is_short(fp) else long_min)
+        )
 
     def explain(self) -> list[dict[str, Any]]:
         """The learned blocks, most frequent first: fingerprint, pages, share, sample text."""

@@ -278,6 +278,26 @@ def test_bounded_memory() -> None:
     assert profile.boilerplate() == frozenset(template)
 
 
+def test_incremental_boilerplate_equals_a_full_recount() -> None:
+    """`boilerplate()` is kept up to date page by page (the spider asks for it on every page):
+    it must always equal the set counted afresh from every tracked block."""
+    import random
+
+    rng = random.Random(7)
+    pool = [f"{i:015x}{'s' if i % 3 == 0 else 'l'}" for i in range(60)]
+    weights = [1 / (1 + i) for i in range(len(pool))]
+    profile = SiteProfile(max_tracked=40)
+    for _ in range(300):
+        page = rng.choices(pool, weights, k=rng.randint(0, 12))
+        profile.add_page(page)
+        incremental = profile.boilerplate()
+        profile._cache = None
+        assert incremental == profile.boilerplate()
+        if rng.random() < 0.5:
+            profile._cache = None  # also let it start over from nothing now and then
+    assert profile.boilerplate()  # the frequent blocks are learned
+
+
 def test_explain_lists_samples(synthetic: tuple[dict, SiteProfile]) -> None:
     _, profile = synthetic
     rows = profile.explain()

@@ -39,9 +39,7 @@ def test_pool_extracts_in_worker_processes_like_inline():
     inline = ExtractionPool(0)
     pooled = ExtractionPool(1)
     try:
-        assert pooled._executor is not None
-        worker_pid = pooled._executor.submit(os.getpid).result()
-        assert worker_pid != os.getpid()
+        assert len(pooled.pids) == 1 and os.getpid() not in pooled.pids
 
         async def both():
             return (
@@ -84,11 +82,12 @@ def test_old_unchanged_posts_are_rechecked_less_often():
     assert not recheck_due(post(changed_days_ago=1, fetched_days_ago=0.01), now, **policy)  # min
 
 
-def test_pool_is_replaced_after_its_share_of_pages_and_keeps_working():
+def test_workers_retire_after_their_share_of_pages_and_the_pool_keeps_working():
     g = groundtruth()[3]
     url = g["urls_by_theme"]["twentytwentytwo"]
     body = recorded_page(url).body
     pool = ExtractionPool(2, max_tasks_per_worker=3)
+    first = set(pool.pids)
 
     async def many(n: int):
         return await asyncio.gather(
@@ -97,7 +96,43 @@ def test_pool_is_replaced_after_its_share_of_pages_and_keeps_working():
 
     try:
         results = asyncio.run(many(20))
+        assert len(results) == 20 and all(r.record is not None for r in results)
+        # 20 pages, 3 a worker: 6 workers retire (18 pages), each replaced by a fresh one
+        assert pool.workers_started == 8
+        assert len(pool.pids) == 2 and not first & set(pool.pids)
+        assert asyncio.run(many(1))[0].record is not None  # a later event loop works too
     finally:
         pool.close()
-    assert len(results) == 20 and all(r.record is not None for r in results)
-    assert pool.pools_started == 4  # 20 pages, 6 a pool
+    assert pool.pids == []
+
+
+class _KillsTheWorker:
+    """Unpickling it ends the worker process at once, as a crash would."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+
+def test_a_dead_worker_fails_its_page_only_and_is_replaced(caplog):
+    from crawler.workers import WorkerDied
+
+    g = groundtruth()[3]
+    url = g["urls_by_theme"]["twentytwentytwo"]
+    body = recorded_page(url).body
+    pool = ExtractionPool(1, prefetch=3)
+    (victim,) = pool.pids
+
+    async def run():
+        poisoned = pool.analyse(url="https://crash.example/", boom=_KillsTheWorker())
+        queued = [pool.analyse(body=body, url=url, encoding="utf-8", site=url) for _ in range(3)]
+        return await asyncio.gather(poisoned, *queued, return_exceptions=True)
+
+    try:
+        died, *rest = asyncio.run(run())
+    finally:
+        pids_after = pool.pids
+        pool.close()
+    assert isinstance(died, WorkerDied) and "crash.example" in str(died)
+    assert all(not isinstance(r, BaseException) and r.record is not None for r in rest)
+    assert pool.workers_started == 2 and pids_after and victim not in pids_after
+    assert "an extraction worker died (exit code 3) on https://crash.example/" in caplog.text
