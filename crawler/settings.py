@@ -55,7 +55,7 @@ CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every response (100 by default).
 # Our pipelines are synchronous, so more than a few buys nothing; 100 cost the reactor thread
-# about 1.5 ms a page (benchmarks/README.md).
+# about 1.6 ms of CPU a page (benchmarks/README.md, "What the profile showed").
 CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0
 AUTOTHROTTLE_ENABLED = True

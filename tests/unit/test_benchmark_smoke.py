@@ -109,13 +109,14 @@ def test_benchmark_prints_every_field(
     )
     assert code == 0
     printed = capsys.readouterr().out
-    for run in ("fetch", "extract_1", "parse_1", "full", "inline", "naive"):
+    for run in ("fetch", "extract_1", "parse_1", "full", "inline", "naive", "naive_ci4"):
         assert f"\n{run} " in printed, run
     for text in (
         "CPU-bound limit",
         "full / limit:",
         "full / naive:",
         "full / inline",
+        "full / naive_ci4",
         "crawl process RSS (full):",
         "pages/s",
         "ms/page",
@@ -125,7 +126,7 @@ def test_benchmark_prints_every_field(
 
     results = json.loads(out.read_text())
     assert not (tmp_path / "work").exists()  # removed without --keep
-    for name in ("fetch", "full", "inline", "naive"):
+    for name in ("fetch", "full", "inline", "naive", "naive_ci4"):
         run = results[name]
         assert run["returncode"] == 0
         assert run["pages"] > POSTS
@@ -149,7 +150,13 @@ def test_benchmark_prints_every_field(
     assert extract["pages"] == results["fetch"]["pages"]
     assert extract["records"] == POSTS + 4
     derived = results["derived"]
-    for key in ("limit_pages_per_s", "full_over_limit", "full_over_naive", "full_over_inline"):
+    for key in (
+        "limit_pages_per_s",
+        "full_over_limit",
+        "full_over_naive",
+        "full_over_inline",
+        "full_over_naive_ci4",
+    ):
         assert derived[key] is not None, key
 
 
