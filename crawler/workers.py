@@ -212,9 +212,9 @@ class ExtractionPool:
             self._watch(worker, loop)
             try:
                 worker.tasks.send_bytes(payload)
-            except OSError:  # the worker is gone; its reader will say so
+            except OSError:  # it died while idle: replace it, try again
                 self._pending.appendleft((future, kwargs))
-                worker.retiring = True
+                self._gone(worker)
                 continue
             worker.inflight.append((future, kwargs, len(payload)))
             worker.sent += 1

@@ -136,3 +136,24 @@ def test_a_dead_worker_fails_its_page_only_and_is_replaced(caplog):
     assert all(not isinstance(r, BaseException) and r.record is not None for r in rest)
     assert pool.workers_started == 2 and pids_after and victim not in pids_after
     assert "an extraction worker died (exit code 3) on https://crash.example/" in caplog.text
+
+
+def test_a_worker_that_died_idle_is_replaced_when_a_page_comes():
+    import signal
+    import time
+
+    g = groundtruth()[3]
+    url = g["urls_by_theme"]["twentytwentytwo"]
+    body = recorded_page(url).body
+    pool = ExtractionPool(1)
+    (victim,) = pool.pids
+    try:
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while pool._live[0].process.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result = asyncio.run(pool.analyse(body=body, url=url, encoding="utf-8", site=url))
+        assert result.record is not None
+        assert pool.workers_started == 2 and victim not in pool.pids
+    finally:
+        pool.close()
