@@ -27,8 +27,10 @@ response to its request), where the spider picks it up for the record.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -117,22 +119,23 @@ class _Capture:
             extra[HINTS_HEADER] = "feed" if getattr(hints, "in_feed", False) else "sitemap"
         if chain := request.meta.get("redirect_urls"):
             extra[REDIRECTED_FROM_HEADER] = str(chain[0])
-        args = (
+        write = functools.partial(
+            self.writer.write_response,
             response.url,
             response.status,
             headers,
             response.body,
             datetime.now(timezone.utc),
             _headers(request.headers),
-            request.method,
-            extra,
+            method=request.method,
+            extra=extra,
         )
         try:
             if self.thread is None:
-                ref = self._write(*args)
+                ref = self._write(write)
             else:
                 loop = asyncio.get_running_loop()
-                ref = await loop.run_in_executor(self.thread, self._write, *args)
+                ref = await loop.run_in_executor(self.thread, self._write, write)
         except WarcWriteError as exc:
             logger.critical("cannot write the WARC files: %s; stopping the crawl", exc)
             self.crawler.stats.inc_value("blogarchive/errors/warc_write")
@@ -147,25 +150,13 @@ class _Capture:
         request.meta["warc"] = ref
         return ref
 
-    def _write(
-        self,
-        url: str,
-        status: int,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        fetched_at: datetime,
-        request_headers: list[tuple[str, str]],
-        method: str,
-        extra: dict[str, str],
-    ) -> WarcRef | None:
+    def _write(self, write: Callable[[], WarcRef]) -> WarcRef | None:
         """One response (on the writer thread); after a failed write, nothing more: only the
         first failure raises."""
         if self.failed:
             return None
         try:
-            return self.writer.write_response(
-                url, status, headers, body, fetched_at, request_headers, method=method, extra=extra
-            )
+            return write()
         except WarcWriteError:
             self.failed = True
             raise

@@ -203,10 +203,19 @@ def routes() -> dict[str, Route]:
     }
 
 
-def test_middleware_stores_every_response_once_and_refs_reextract(tmp_path: Path) -> None:
+@pytest.mark.parametrize("thread", ["True", "False"])
+def test_middleware_stores_every_response_once_and_refs_reextract(
+    tmp_path: Path, thread: str
+) -> None:
     archive_dir = tmp_path / "archive"
     with SiteServer(routes()) as site:
-        proc = run_crawl([site.url], archive_dir, "EXTRACT_WORKERS=0", "CRAWL_DELAY_ENABLED=False")
+        proc = run_crawl(
+            [site.url],
+            archive_dir,
+            "EXTRACT_WORKERS=0",
+            "CRAWL_DELAY_ENABLED=False",
+            f"WARC_WRITE_THREAD={thread}",
+        )
         requested = Counter(site.requests)
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.log[-3000:]
 
