@@ -70,8 +70,30 @@ DOWNLOAD_TIMEOUT = 60
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
 
+# -- safety on the open web (README: "Safety"; crawler/budget.py, crawler/scope.py) ---------
+BUDGET_ENABLED = True  # per-blog budgets, so a spider trap ends by itself
+BUDGET_MAX_REQUESTS = 50_000  # requests per blog (pages, feeds, sitemaps); then it is stopped
+BUDGET_MAX_DEPTH = 250  # link hops from a start page (sitemap and feed entries are exempt)
+BUDGET_MAX_URL_LENGTH = 2048  # longer link-followed URLs are not followed
+BUDGET_MAX_PATH_SEGMENTS = 24  # /a/b/c/... deeper than this is not followed
+BUDGET_MAX_REPEATED_SEGMENTS = 3  # a path segment repeated more often (/a/b/a/b/a/b/a/)
+BUDGET_MAX_QUERY_VARIANTS = 200  # query strings per path and parameter names (?id=N, ?month=N)
+MEMUSAGE_LIMIT_MB = 4096  # last resort: the crawl stops (memusage_exceeded) above this RSS
+SCOPE_ENABLED = True  # fetch nothing off a blog, after redirects, refreshes and feed hops
+SCOPE_ALLOW_PRIVATE_ADDRESSES = False  # True: let any host resolve to private addresses
+TWISTED_DNS_RESOLVER = "crawler.scope.GuardedResolver"  # checks the resolved address (SSRF)
+ROBOTSTXT_TIMEOUT = 15.0  # seconds for robots.txt (Scrapy's and ours); no retry
+PROFILE_WARMUP_MAX_WAIT = 20.0  # seconds pages wait for the site profile, then go out anyway
+
 # -- components ---------------------------------------------------------------------------
+SPIDER_MIDDLEWARES = {
+    "crawler.budget.BlogBudgetMiddleware": 850,  # below DepthMiddleware (900): sees the depth
+}
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.scope.ScopeMiddleware": 40,  # first: an off-blog request is never sent
+    "crawler.safety.RobotsTimeoutMiddleware": 101,  # after RobotsTxtMiddleware (100)
+    "crawler.safety.EncodingCheckMiddleware": 580,  # after decompression (590)
+    "crawler.safety.BodyCheckMiddleware": 595,  # before decompression (590)
     "crawler.middlewares.CrawlDelayMiddleware": 110,
     # process_response runs from high to low numbers. 585 is below HttpCompressionMiddleware
     # (590): bodies are stored decoded, as the spider gets them; retried 5xx are seen before
@@ -87,6 +109,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.state.CrawlStateExtension": 100,
     "crawler.extensions.CrawlProgress": 500,
+    "crawler.safety.WarmupDeadline": 510,
     "scrapy.extensions.logstats.LogStats": None,  # CrawlProgress says more
 }
 PROGRESS_INTERVAL = 30.0  # seconds between progress lines; 0 turns them off

@@ -23,6 +23,7 @@ from crawler.extract.comments import comments_from_feed
 from crawler.extract.page import PageError, is_html_response
 from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
 from crawler.extract.types import Hints
+from crawler.scope import SkipRequest
 from crawler.state import CrawlState, CrawlStateExtension, UrlState, recheck_due
 from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
 from crawler.workers import ExtractionPool
@@ -475,7 +476,8 @@ class BlogsSpider(scrapy.Spider):
         state = self.sites[request.meta["site"]]
         if request.meta.get("fallback"):
             yield from self._next_feed_page(state, request.meta["fallback"])
-        level = logging.DEBUG if request.meta.get("probe") else logging.WARNING
+        refused = isinstance(failure.value, SkipRequest)
+        level = logging.DEBUG if request.meta.get("probe") and not refused else logging.WARNING
         logger.log(level, "could not fetch %s: %s", request.url, failure_reason(failure)[1])
         yield from self._discovery_done(state)
 
@@ -617,9 +619,11 @@ class BlogsSpider(scrapy.Spider):
         )
 
     async def flush_profiles(self, response: Response) -> AsyncIterator[Any]:
-        """Callback of the `data:` request `_flush_idle` schedules when the crawl runs dry."""
+        """Callback of the `data:` request `_flush_idle` schedules when the crawl runs dry
+        (all blogs), or `crawler.safety.WarmupDeadline` when pages waited too long (`flush_sites`)."""
+        only = response.meta.get("flush_sites")
         for state in self.sites.values():
-            if state.start_url in self.profile_buffer:
+            if state.start_url in self.profile_buffer and (only is None or state.start_url in only):
                 async for result in self._flush_profile_buffer(state):
                     yield result
 
@@ -653,7 +657,11 @@ class BlogsSpider(scrapy.Spider):
                 callback=self.complete_comments,
                 errback=self.comments_feed_failed,
                 priority=PRIORITY_DISCOVERY,
-                meta={"record": record, "handle_httpstatus_list": DISCOVERY_ERROR_STATUSES},
+                meta={
+                    "record": record,
+                    "site": state.start_url,
+                    "handle_httpstatus_list": DISCOVERY_ERROR_STATUSES,
+                },
                 dont_filter=True,
             )
             return
@@ -782,12 +790,14 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     from scrapy.spidermiddlewares.httperror import HttpError
 
     value = failure.value
+    if isinstance(value, SkipRequest):
+        return value.key, value.reason
     if isinstance(value, HttpError):
         status = value.response.status
         return f"http_{status}", f"HTTP {status}"
     text = str(value) or type(value).__name__
     lowered = text.lower()
-    if "larger than download max size" in lowered:
+    if "larger than download max size" in lowered or "exceeded download_maxsize" in lowered:
         return "too_large", f"too_large: {text}"
     if "robots.txt" in lowered:
         return "robots_txt", "forbidden by robots.txt"
