@@ -620,7 +620,8 @@ class BlogsSpider(scrapy.Spider):
 
     async def flush_profiles(self, response: Response) -> AsyncIterator[Any]:
         """Callback of the `data:` request `_flush_idle` schedules when the crawl runs dry
-        (all blogs), or `crawler.safety.WarmupDeadline` when pages waited too long (`flush_sites`)."""
+        (all blogs), or `crawler.safety.WarmupDeadline` when pages waited too long (only the
+        blogs in `flush_sites`)."""
         only = response.meta.get("flush_sites")
         for state in self.sites.values():
             if state.start_url in self.profile_buffer and (only is None or state.start_url in only):

@@ -7,10 +7,29 @@ import re
 from tests.httpserver import Route
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
-WORDS = (
-    "Garten Rosen Beete Kompost Regentonne Handschuhe Geduld Winter Frühling Sommer Herbst "
-    "Apfelbaum Birnbaum Gießkanne Spaten Harke Saatgut Tomaten Gurken Zucchini Kürbis"
-).split()
+WORDS = [
+    "Garten",
+    "Rosen",
+    "Beete",
+    "Kompost",
+    "Regentonne",
+    "Handschuhe",
+    "Geduld",
+    "Winter",
+    "Frühling",
+    "Sommer",
+    "Herbst",
+    "Apfelbaum",
+    "Birnbaum",
+    "Gießkanne",
+    "Spaten",
+    "Harke",
+    "Saatgut",
+    "Tomaten",
+    "Gurken",
+    "Zucchini",
+    "Kürbis",
+]  # noqa: SIM905
 
 
 def text(seed: int, sentences: int = 4) -> list[str]:
@@ -51,9 +70,7 @@ def good_blog(n: int = 5, prefix: str = "/2024/01/post-") -> dict[str, Route]:
         "/robots.txt": Route(
             200, b"User-agent: *\nSitemap: {base}/sitemap.xml\n", {"Content-Type": "text/plain"}
         ),
-        "/sitemap.xml": Route(
-            200, sitemap("{base}", paths), {"Content-Type": "application/xml"}
-        ),
+        "/sitemap.xml": Route(200, sitemap("{base}", paths), {"Content-Type": "application/xml"}),
         "/": Route(200, b"<html><body class='home blog'><h1>Blog</h1></body></html>", HTML),
     }
     for i, path in enumerate(paths):
