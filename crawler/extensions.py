@@ -33,6 +33,12 @@ def progress_summary(stats: dict, elapsed: float) -> str:
             ("blogarchive/errors/", "spider_exceptions/", "downloader/exception_count")
         )
     )
+    # requests our own components refused (crawler.scope.SkipRequest) are skips, not errors
+    errors -= sum(
+        value
+        for key, value in stats.items()
+        if key.startswith("downloader/exception_type_count/crawler.")
+    )
     skipped_text = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())) or "none"
     rate = fetched / elapsed if elapsed > 0 else 0.0
     return (
