@@ -29,9 +29,9 @@ def internal_routes() -> dict[str, Route]:
     routes["/internal-sitemap.xml"] = Route(
         200,
         (
-            "<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
-            "<url><loc>{base}/from-sitemap/</loc></url></urlset>"
-        ).encode(),
+            b"<?xml version='1.0'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+            b"<url><loc>{base}/from-sitemap/</loc></url></urlset>"
+        ),
         {"Content-Type": "application/xml"},
     )
     routes["/feed.xml"] = Route(
@@ -79,8 +79,7 @@ def scope_crawl(tmp_path_factory):
                 "Post 0",
                 text(1000),
                 extra_head=(
-                    "<link rel='alternate' type='application/rss+xml' "
-                    f"href='{other}{post}feed/'>"
+                    f"<link rel='alternate' type='application/rss+xml' href='{other}{post}feed/'>"
                 ),
                 links=PINGBACK,
             ).encode(),
@@ -103,7 +102,9 @@ def test_nothing_off_the_blog_is_fetched(scope_crawl):
 )
 def test_each_hop_off_the_blog_is_logged(scope_crawl, target):
     _, other, _, log, _ = scope_crawl
-    lines = [line for line in log.splitlines() if f"{other}{target}" in line and "off the blog" in line]
+    lines = [
+        line for line in log.splitlines() if f"{other}{target}" in line and "off the blog" in line
+    ]
     assert lines, f"no log line for {other}{target}"
 
 
