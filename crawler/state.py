@@ -9,6 +9,7 @@ updating the state) are replayed from the archive files, so a resumed crawl writ
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -25,7 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.store import iter_with_refs
+from archive.store import archive_files, iter_with_refs
 from crawler.urls import url_key
 from schemas import PostRecord, Tombstone
 
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS urls (
 );
 CREATE INDEX IF NOT EXISTS urls_site ON urls(site);
 CREATE TABLE IF NOT EXISTS synced (file TEXT PRIMARY KEY, lines INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER);
 """
 
 _SYNCED_UPSERT = (
@@ -149,13 +151,21 @@ class CrawlState:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        check = self.db.execute("PRAGMA quick_check").fetchone()
+        if check is None or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {check[0] if check else 'no answer'}")
         self.db.executescript(_SCHEMA)
         self._writes = 0  # upserts since the last commit
         self._rows: dict[str, _PendingRow] = {}  # url_key -> upserts not yet in SQLite
         self._synced: dict[str, int] = {}  # archive file -> highest line not yet in SQLite
         self.db.execute("BEGIN")
-        if archive_dir is not None:
-            self.replay(Path(archive_dir))
+        self.archive_dir = Path(archive_dir) if archive_dir is not None else None
+        if self.archive_dir is not None:
+            if self.archive_changed():
+                self.reconcile(self.archive_dir)
+            else:
+                self.replay(self.archive_dir)
+            self.note_files()
 
     # -- reading -------------------------------------------------------------------------
 
@@ -271,6 +281,8 @@ class CrawlState:
 
     def close(self) -> None:
         try:
+            if self.archive_dir is not None:
+                self.note_files()
             self._flush()
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:  # disk full, read-only: the archive stays the truth
@@ -283,6 +295,87 @@ class CrawlState:
             self.db.close()
 
     # -- recovery ------------------------------------------------------------------------
+
+    def _file_signatures(self) -> dict[str, tuple[int, int]]:
+        assert self.archive_dir is not None
+        found = {}
+        for path in archive_files(self.archive_dir):
+            with contextlib.suppress(OSError):
+                st = path.stat()
+                found[str(path.relative_to(self.archive_dir))] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    def note_files(self) -> None:
+        """Remember size and mtime of every archive file, to see on open what changed."""
+        self.db.execute("DELETE FROM files")
+        self.db.executemany(
+            "INSERT INTO files (file, size, mtime_ns) VALUES (?, ?, ?)",
+            [(f, size, mtime) for f, (size, mtime) in self._file_signatures().items()],
+        )
+
+    def archive_changed(self) -> bool:
+        """True when an archive file the state has seen is gone or not as it was left (deleted,
+        corrupted, an older backup restored, another writer appended), or when the state knows
+        archived URLs but no file (a state from before this check)."""
+        stored = {
+            row["file"]: (row["size"], row["mtime_ns"])
+            for row in self.db.execute("SELECT * FROM files")
+        }
+        if not stored:
+            return (
+                self.db.execute("SELECT 1 FROM urls WHERE version > 0 LIMIT 1").fetchone()
+                is not None
+            )
+        current = self._file_signatures()
+        return any(current.get(f) != sig for f, sig in stored.items())
+
+    def reconcile(self, archive_dir: Path) -> int:
+        """Make the state agree with the archive, the source of truth: every URL gets the
+        archive's newest record; a URL the state has as archived but the archive has not (or
+        at a lower version) is forgotten down to what the archive has, with its validators
+        and fetch time, so the crawl fetches it and writes it again. Returns how many URLs
+        diverged."""
+        self._flush()
+        truth, lines = archive_truth(archive_dir)
+        diverged: list[str] = []
+        rows = self.db.execute("SELECT key, url, version, deleted, record_hash FROM urls")
+        for row in rows.fetchall():
+            have = truth.get(row["key"])
+            if have is None:
+                if row["version"] > 0:
+                    diverged.append(row["url"])
+                    self._upsert(
+                        row["url"], version=0, deleted=0, content_hash=None, record_hash=None,
+                        etag=None, last_modified=None, last_fetched=None,
+                    )  # fmt: skip
+                continue
+            record = have[2]
+            same = row["version"] == record.version and bool(row["deleted"]) == record.deleted
+            if same and (record.deleted or row["record_hash"] == record_hash(record)):
+                continue
+            if row["version"] > record.version or (row["version"] == record.version and not same):
+                diverged.append(row["url"])
+                self.record_written(record)
+                self._upsert(row["url"], etag=None, last_modified=None, last_fetched=None)
+            else:
+                self.record_written(record)  # the archive is ahead: a crash before the sync
+        known = {r["key"] for r in self.db.execute("SELECT key FROM urls").fetchall()}
+        for key, (_, _, record) in truth.items():
+            if key not in known and key not in self._rows:
+                self.record_written(record)
+        self.db.execute("DELETE FROM synced")
+        self._synced.update(lines)
+        if diverged:
+            logger.warning(
+                "state: %d URLs the crawl state has as archived are missing from the archive "
+                "%s or older there (a deleted, damaged or restored file): they will be fetched "
+                "and written again; first: %s",
+                len(diverged), archive_dir, ", ".join(diverged[:5]),
+            )  # fmt: skip
+        else:
+            logger.info("state: reconciled with the archive %s: no divergence", archive_dir)
+        self.commit()
+        return len(diverged)
 
     def replay(self, archive_dir: Path) -> int:
         """Apply archive records the state has not seen (written just before a crash)."""
@@ -302,6 +395,62 @@ class CrawlState:
             logger.info("state: replayed %d archive records written after the last sync", replayed)
         self.commit()
         return replayed
+
+
+def archive_truth(
+    archive_dir: Path,
+) -> tuple[dict[str, tuple[int, int, PostRecord | Tombstone]], dict[str, int]]:
+    """The archive's newest record per URL key (its URL and canonical URL) as (version,
+    order, record), and the last line of each file."""
+    truth: dict[str, tuple[int, int, PostRecord | Tombstone]] = {}
+    lines: dict[str, int] = {}
+    if not (archive_dir / "records").exists():
+        return truth, lines
+    for order, (ref, record) in enumerate(iter_with_refs(archive_dir)):
+        lines[str(ref.file)] = max(lines.get(str(ref.file), 0), ref.line)
+        for url in {record.url, record.canonical_url}:
+            key = url_key(url)
+            have = truth.get(key)
+            if have is None or (record.version, order) >= have[:2]:
+                truth[key] = (record.version, order, record)
+    return truth, lines
+
+
+def state_divergence(state_path: Path, archive_dir: Path) -> list[str]:
+    """What a crawl state (read only) has as archived that the archive has not: one line per
+    URL, e.g. `https://x/post/: state has version 3, the archive none`."""
+    truth, _ = archive_truth(archive_dir)
+    db = sqlite3.connect(f"file:{state_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT key, url, version, deleted FROM urls WHERE version > 0")
+        found = []
+        for key, url, version, deleted in rows:
+            have = truth.get(key)
+            if have is None:
+                found.append(f"{url}: state has version {version}, the archive none")
+            elif have[0] < version or (have[0] == version and have[2].deleted != bool(deleted)):
+                kind = "tombstone" if deleted else "record"
+                found.append(
+                    f"{url}: state has version {version} ({kind}), the archive version {have[0]}"
+                )
+        return found
+    finally:
+        db.close()
+
+
+def is_damaged(exc: sqlite3.DatabaseError) -> bool:
+    """A database file that is not one, or is corrupt (not a read-only or full disk)."""
+    text = str(exc).lower()
+    return not isinstance(exc, sqlite3.OperationalError) or "malformed" in text
+
+
+def move_aside(path: Path, why: str) -> Path:
+    """Rename a damaged file to `<name>.damaged-<UTC time>` with a WARNING naming both."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    path.rename(aside)
+    logger.warning("%s: %s; moved aside to %s and rebuilt", path, why, aside)
+    return aside
 
 
 def recheck_due(
@@ -353,7 +502,18 @@ class CrawlStateExtension:
     def open(self) -> None:
         if self.state is None and not self.failed:
             try:
-                self.state = CrawlState(self.path, self.archive_dir)
+                try:
+                    self.state = CrawlState(self.path, self.archive_dir)
+                except sqlite3.DatabaseError as exc:
+                    if not is_damaged(exc):
+                        raise
+                    aside = move_aside(self.path, f"damaged crawl state ({exc})")
+                    for suffix in ("-wal", "-shm"):
+                        extra = self.path.with_name(self.path.name + suffix)
+                        if extra.exists():
+                            extra.rename(aside.with_name(aside.name + suffix))
+                    self.crawler.stats.inc_value("blogarchive/damaged_files/state")
+                    self.state = CrawlState(self.path, self.archive_dir)
             except (sqlite3.Error, OSError) as exc:  # read-only or full disk
                 self.failed = True
                 logger.critical(

@@ -24,7 +24,7 @@ from crawler.extract.page import PageError, is_html_response
 from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
 from crawler.extract.types import Hints
 from crawler.scope import SkipRequest
-from crawler.state import CrawlState, CrawlStateExtension, UrlState, recheck_due
+from crawler.state import CrawlState, CrawlStateExtension, UrlState, move_aside, recheck_due
 from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
 from crawler.workers import ExtractionPool
 from schemas import PostRecord, Tombstone, WarcRef
@@ -119,9 +119,7 @@ class BlogsSpider(scrapy.Spider):
             spider.profiles_path = Path(settings.get("ARCHIVE_DIR", "archive-data")) / (
                 f"profiles-{writer}.json"
             )
-            spider.profiles = (
-                load_profiles(spider.profiles_path) if spider.profiles_path.exists() else {}
-            )
+            spider.profiles = _load_profiles(spider.profiles_path)
             for url in spider.site_urls:
                 spider.profiles.setdefault(url, SiteProfile(site=url))
             crawler.signals.connect(spider._flush_idle, signal=signals.spider_idle)
@@ -750,6 +748,17 @@ class BlogsSpider(scrapy.Spider):
     def skip(self, url: str, key: str, reason: str, level: int = logging.INFO) -> None:
         logger.log(level, "skipped %s: %s", url, reason)
         self.crawler.stats.inc_value(f"blogarchive/skipped/{key}")
+
+
+def _load_profiles(path: Path) -> dict[str, SiteProfile]:
+    """The stored site profiles; a damaged file is moved aside (WARNING) and learnt again."""
+    if not path.exists():
+        return {}
+    try:
+        return load_profiles(path)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        move_aside(path, f"damaged site profiles ({type(exc).__name__}: {exc})")
+        return {}
 
 
 def _header(response: Response, name: bytes) -> str | None:
