@@ -60,6 +60,7 @@ class ReextractResult:
     listings: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> pages
     warc_files: int = 0
+    boilerplate: dict[str, frozenset[str]] = field(default_factory=dict)  # site -> profile's
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,10 +196,16 @@ def reextract(
     *,
     workers: int = 0,
     progress: Callable[[str, int], contextlib.AbstractContextManager[Any]] | None = None,
+    profiles: bool = True,
 ) -> ReextractResult:
-    """Rebuild the records of ``archive_dir``'s WARC files into the archive ``output_dir``."""
+    """Rebuild the records of ``archive_dir``'s WARC files into the archive ``output_dir``.
+
+    With ``profiles`` (the default), each blog's site profile the crawl saved
+    (``profiles-<writer>.json``) gives `analyse_page` the same template blocks to drop as
+    the crawl's extraction had once the profile was ready."""
     source, target = Path(archive_dir), Path(output_dir)
     result = ReextractResult()
+    result.boilerplate = site_boilerplate(source) if profiles else {}
     files = warc.warc_files(source)
     result.warc_files = len(files)
     _link_warcs(source, target, files)
@@ -278,6 +285,7 @@ def reextract(
     try:
         with bar("reextract: pages", page_refs) as tick:
             for page, kwargs in _pages(source, hints, sites, seen, result):
+                kwargs["boilerplate"] = result.boilerplate.get(kwargs["site"], frozenset())
                 window.append((page, executor.submit(_analyse, kwargs)))
                 while len(window) >= limit:
                     finish(*window.popleft(), tick)
@@ -339,6 +347,25 @@ def _pages(
         yield _Page(response.ref, url, key), kwargs
 
 
+def site_boilerplate(archive_dir: Path) -> dict[str, frozenset[str]]:
+    """Each blog's learnt template blocks from the archive's ``profiles-*.json`` (the profile
+    that saw the most pages when several writers learnt one); ready profiles only, as in the
+    crawl. A damaged profile file is skipped with a warning."""
+    from crawler.extract.profile import SiteProfile, load_profiles
+
+    best: dict[str, SiteProfile] = {}
+    for path in sorted(archive_dir.glob("profiles-*.json")):
+        try:
+            loaded = load_profiles(path)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("%s: damaged site profiles, not used (%s)", path, exc)
+            continue
+        for site, profile in loaded.items():
+            if site not in best or profile.pages > best[site].pages:
+                best[site] = profile
+    return {site: p.boilerplate() for site, p in best.items() if p.ready}
+
+
 def _link_warcs(source: Path, target: Path, files: list[Path]) -> None:
     """Hard-link (else copy) the source's WARC files into the target at the same paths."""
     for path in files:
@@ -374,6 +401,12 @@ def add_reextract_arguments(parser: argparse.ArgumentParser) -> None:
         " links to the WARC files, so its records' warc refs resolve",
     )
     parser.add_argument(
+        "--no-profiles",
+        action="store_true",
+        help="ignore the site profiles the crawl learnt (profiles-*.json): bodies keep the "
+        "blog's template blocks",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -404,7 +437,9 @@ def run_reextract(args: argparse.Namespace) -> int:
     def progress(description: str, total: int) -> contextlib.AbstractContextManager[Any]:
         return _progress(description, total)
 
-    result = reextract(source, target, workers=workers, progress=progress)
+    result = reextract(
+        source, target, workers=workers, progress=progress, profiles=not args.no_profiles
+    )
     skipped = ", ".join(f"{k} {n}" for k, n in result.skipped.most_common())
     print(
         f"reextracted {sum(result.records.values())} records "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 from tests.httpserver import Route
@@ -34,11 +35,11 @@ WORDS = [
 
 def text(seed: int, sentences: int = 4) -> list[str]:
     """Distinct German-looking paragraphs (so each page is a real post to the extractor)."""
-    out = []
-    for i in range(sentences):
-        words = [WORDS[(seed * 7 + i * 3 + k) % len(WORDS)] for k in range(14)]
-        out.append(f"Beitrag {seed}, Absatz {i}: " + " ".join(words) + ".")
-    return out
+    rng = random.Random(seed)
+    return [
+        f"{rng.choice(WORDS)} " + " ".join(rng.choice(WORDS).lower() for _ in range(13)) + "."
+        for _ in range(sentences)
+    ]
 
 
 def article(title: str, paragraphs: list[str], extra_head: str = "", links: str = "") -> str:
