@@ -48,13 +48,27 @@ def progress_summary(stats: dict, elapsed: float) -> str:
     )
 
 
-class CrawlProgress:
-    """Logs `progress_summary` every `PROGRESS_INTERVAL` seconds and once at the end;
-    with `STATS_FILE` set, also writes the final stats there as JSON (for monitoring)."""
+def write_stats_file(crawler: Crawler, reason: str) -> None:
+    """The crawl's stats as JSON to `STATS_FILE` (if set), `finish_reason` included; atomic."""
+    stats_file = crawler.settings.get("STATS_FILE")
+    if not stats_file or crawler.stats is None:
+        return
+    crawler.stats.set_value("finish_reason", reason)
+    path = Path(stats_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(crawler.stats.get_stats(), default=str, indent=1, sort_keys=True))
+    tmp.replace(path)
 
-    def __init__(self, stats: StatsCollector, interval: float, stats_file: str | None) -> None:
-        self.stats = stats
-        self.stats_file = Path(stats_file) if stats_file else None
+
+class CrawlProgress:
+    """Logs `progress_summary` every `PROGRESS_INTERVAL` seconds (0: never) and once at the
+    end; with `STATS_FILE` set, also writes the final stats there as JSON (for monitoring;
+    `crawler.commands.crawl` writes it when the crawl could not close, too)."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
         self.interval = interval
         self.started = time.monotonic()
         self.task: task.LoopingCall | None = None
@@ -62,17 +76,18 @@ class CrawlProgress:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
         interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 30.0)
-        if interval <= 0:
+        if interval <= 0 and not crawler.settings.get("STATS_FILE"):
             raise NotConfigured
-        ext = cls(crawler.stats, interval, crawler.settings.get("STATS_FILE"))
+        ext = cls(crawler, interval)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
-        self.task = task.LoopingCall(self.log)
-        self.task.start(self.interval, now=False)
+        if self.interval > 0:
+            self.task = task.LoopingCall(self.log)
+            self.task.start(self.interval, now=False)
 
     def log(self) -> None:
         elapsed = time.monotonic() - self.started
@@ -85,9 +100,4 @@ class CrawlProgress:
         summary = progress_summary(self.stats.get_stats(), elapsed)
         self.stats.set_value("blogarchive/elapsed_seconds", round(elapsed, 3))
         logger.info("finished (%s): %s", reason, summary)
-        if self.stats_file is not None:
-            self.stats.set_value("finish_reason", reason)
-            self.stats_file.parent.mkdir(parents=True, exist_ok=True)
-            self.stats_file.write_text(
-                json.dumps(self.stats.get_stats(), default=str, indent=1, sort_keys=True)
-            )
+        write_stats_file(self.crawler, reason)

@@ -13,6 +13,7 @@ except PackageNotFoundError:
 BOT_NAME = "blogarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` with a meaningful exit status
 
 # -- the archive --------------------------------------------------------------------------
 ARCHIVE_DIR = "archive-data"  # where records go (see README: "The archive")
@@ -92,6 +93,7 @@ SPIDER_MIDDLEWARES = {
 DOWNLOADER_MIDDLEWARES = {
     "crawler.scope.ScopeMiddleware": 40,  # first: an off-blog request is never sent
     "crawler.safety.RobotsTimeoutMiddleware": 101,  # after RobotsTxtMiddleware (100)
+    "crawler.auth.BasicAuthMiddleware": 301,  # user:password@ of a start URL, its host only
     "crawler.safety.EncodingCheckMiddleware": 580,  # after decompression (590)
     "crawler.safety.BodyCheckMiddleware": 595,  # before decompression (590)
     "crawler.middlewares.CrawlDelayMiddleware": 110,

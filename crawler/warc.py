@@ -52,6 +52,7 @@ from archive.warc import (
     WarcWriter,
     stored_headers,
 )
+from crawler.auth import SECRET_HEADERS
 from schemas.post import WarcRef
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class _Capture:
             headers,
             response.body,
             datetime.now(timezone.utc),
-            _headers(request.headers),
+            [(k, v) for k, v in _headers(request.headers) if k.lower() not in SECRET_HEADERS],
             method=request.method,
             extra=extra,
         )

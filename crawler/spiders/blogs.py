@@ -19,6 +19,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler import discovery
+from crawler.auth import redact, split_credentials
 from crawler.extract.comments import comments_from_feed
 from crawler.extract.page import PageError, is_html_response
 from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
@@ -53,7 +54,7 @@ def read_sites(site: str | None = None, sites: str | None = None) -> list[str]:
         if "://" not in url:
             url = "https://" + url
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"not an http(s) blog URL: {url!r}")
+            raise ValueError(f"not an http(s) blog URL: {redact(url)!r}")
         url = canonicalize(url)
         if url not in cleaned:
             cleaned.append(url)
@@ -89,7 +90,13 @@ class BlogsSpider(scrapy.Spider):
 
     def __init__(self, site: str | None = None, sites: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.site_urls = read_sites(site, sites)
+        self.credentials: dict[str, tuple[str, str]] = {}  # start URL -> basic auth
+        self.site_urls = []
+        for url in read_sites(site, sites):
+            url, credentials = split_credentials(url)
+            self.site_urls.append(url)
+            if credentials is not None:
+                self.credentials[url] = credentials
         self.sites: dict[str, SiteState] = {
             url: SiteState(url, SiteScope(url)) for url in self.site_urls
         }
