@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
+
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
+    r"|\x1b[@-Z\\-_]?"  # two-byte escapes, a lone ESC
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without terminal escape sequences and control characters (NUL, BEL, C1...);
+    tabs and newlines stay, a carriage return becomes a newline."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", _ESCAPES.sub("", text))
 
 
 def content_hash(text: str) -> str:
@@ -28,6 +48,11 @@ class Comment(BaseModel):
     published: AwareDatetime | None = Field(None, description="when the comment was written")
     text: str = Field(description="the comment's text, paragraphs separated by blank lines")
     type: Literal["comment", "pingback", "trackback"] = "comment"
+
+    @field_validator("text", "author")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return clean_text(value) if value is not None else None
 
 
 class Extractor(BaseModel):
@@ -97,10 +122,20 @@ class PostRecord(BaseModel):
             raise ValueError(f"not an absolute http(s) URL: {value!r}")
         return value
 
+    @field_validator("description", "site_name")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return clean_text(value) if value is not None else None
+
+    @field_validator("authors", "categories", "tags")
+    @classmethod
+    def _clean_all(cls, values: list[str]) -> list[str]:
+        return [clean_text(v) for v in values]
+
     @field_validator("title")
     @classmethod
     def _title_not_blank(cls, value: str) -> str:
-        value = value.strip()
+        value = clean_text(value).strip()
         if not value:
             raise ValueError("title is empty")
         return value

@@ -18,6 +18,7 @@ from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
 from schemas import Comment, Extractor, PostRecord, content_hash
+from schemas.post import clean_text
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MAX_REPLACEMENT_SHARE = 0.02
@@ -62,7 +63,24 @@ def decode_html(body: bytes, encoding: str | None) -> str:
     return _XML_DECLARATION.sub("", text, count=1)
 
 
+#: libxml2 cuts a document off at a text node over 10 MB (its limit without huge_tree), so
+#: a page with a huge script (a 10 MB JSON-LD field) would lose everything after it
+MAX_SCRIPT_CHARS = 1_000_000
+_SCRIPT = re.compile(r"(<(script|style)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def _drop_huge_scripts(text: str) -> str:
+    """Empty every `<script>`/`<style>` element longer than MAX_SCRIPT_CHARS."""
+
+    def shrink(m: re.Match[str]) -> str:
+        return m.group(0) if len(m.group(3)) <= MAX_SCRIPT_CHARS else m.group(1) + m.group(4)
+
+    return _SCRIPT.sub(shrink, text)
+
+
 def parse_html(text: str) -> lxml_html.HtmlElement:
+    if len(text) > MAX_SCRIPT_CHARS:
+        text = _drop_huge_scripts(text)
     try:
         tree = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -152,7 +170,8 @@ def build_record(
     body = extract_body(tree, url, boilerplate)
     if body is not None and removed is not None:
         removed.extend(body.removed)
-    if body is None or not body.text.strip():
+    text = clean_text(body.text) if body is not None else ""
+    if body is None or not text.strip():
         return None, "no article body found"
     title = meta.get("title") or (hints.title if hints else None)
     if not title:
@@ -173,13 +192,13 @@ def build_record(
             description=meta.get("description"),
             site_name=meta.get("site_name"),
             image=meta.get("image"),
-            text=body.text,
-            markdown=body.markdown,
+            text=text,
+            markdown=clean_text(body.markdown),
             comments=[Comment(**c) for c in comments],
             comments_status=comments_status,
             comments_system=comments_system,
-            word_count=len(body.text.split()),
-            content_hash=content_hash(body.text),
+            word_count=len(text.split()),
+            content_hash=content_hash(text),
             fetched_at=fetched_at or datetime.now().astimezone(),
             status=status,
             extractor=EXTRACTOR,

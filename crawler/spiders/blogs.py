@@ -814,6 +814,9 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         return f"http_{status}", f"HTTP {status}"
     text = str(value) or type(value).__name__
     lowered = text.lower()
+    if type(value).__name__ == "DownloadCancelledError" and not str(value):
+        # Scrapy cancels a body that grows past DOWNLOAD_MAXSIZE without saying so here
+        return "too_large", "too_large: the body grew larger than DOWNLOAD_MAXSIZE"
     if "larger than download max size" in lowered or "exceeded download_maxsize" in lowered:
         return "too_large", f"too_large: {text}"
     if "robots.txt" in lowered:
