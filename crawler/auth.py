@@ -20,12 +20,13 @@ from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-_USERINFO = re.compile(r"(?i)\b(https?://)[^/@\s:]+(?::[^/@\s]*)?@")
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:'\"]*(?::[^/@\s'\"]*)?@")
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization"})
 
 
 def redact(text: str) -> str:
-    """`http://user:secret@host/` -> `http://***@host/` anywhere in `text`."""
+    """`http://user:secret@host/` -> `http://***@host/` anywhere in `text` (any scheme:
+    `redis://:secret@host/0` too)."""
     return _USERINFO.sub(r"\1***@", text)
 
 
@@ -71,13 +72,24 @@ class BasicAuthMiddleware:
             request.headers[b"Authorization"] = header
 
 
-class RedactingFilter(logging.Filter):
-    """Masks URL user info in every log record (installed by `crawler.commands.crawl`)."""
+def install_log_redaction() -> None:
+    """Mask URL user info in every log record from now on, whichever handler writes it (a
+    LogRecord factory: Scrapy installs its handlers as the crawler starts)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacting", False):
+        return
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is logging's to report
+            return record
         if "@" in message:
             cleaned = redact(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
-        return True
+        return record
+
+    factory.redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)

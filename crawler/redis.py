@@ -11,7 +11,8 @@ item pipelines. Without ``SCALE_OUT_REDIS_URL`` it does nothing.
 What comes from scrapy-redis 0.9.1, and what this module adds
 ------------------------------------------------------------
 scrapy-redis's `Scheduler`, `RFPDupeFilter` and `PriorityQueue` work with Scrapy 2.19 as they
-are (its `request_to_dict` + pickle keeps our meta: the `Hints` dataclass, a `PostRecord`).
+are (requests as `request.to_dict()`, serialized by `crawler.redis_codec` as JSON, which keeps
+our meta: the `Hints` dataclass, a `PostRecord`).
 Its `RedisSpider` does not (it predates the async ``start()``): we don't use it. What it lacks
 for several processes, added here on top of its classes:
 
@@ -40,12 +41,15 @@ for several processes, added here on top of its classes:
   another worker archived in this crawl (an alias URL fetched by another process, a request
   re-run after its worker died between writing the record and releasing the lease).
 
-Requests are pickled into Redis (scrapy-redis's default): only processes you trust may reach
-the Redis server.
+Requests travel as JSON (`crawler.redis_codec`, not scrapy-redis's pickle): whoever can write
+to Redis can queue URLs, not run code in the workers. An unreachable Redis is waited out
+(``SCALE_OUT_REDIS_OUTAGE_MAX`` seconds, probing with backoff; new requests wait in the process),
+then the crawl ends with the finish reason ``redis_unavailable``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import importlib
 import itertools
@@ -62,6 +66,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, DropItem
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -71,6 +76,8 @@ from crawler.urls import url_key
 
 try:
     from redis import Redis
+    from redis.exceptions import ConnectionError as _RedisConnectionError
+    from redis.exceptions import TimeoutError as _RedisTimeoutError
     from scrapy_redis.connection import get_redis_from_settings
     from scrapy_redis.dupefilter import RFPDupeFilter as _RedisRFPDupeFilter
     from scrapy_redis.queue import PriorityQueue as _RedisPriorityQueue
@@ -78,8 +85,13 @@ try:
 except ImportError as exc:  # the add-on stays a no-op without scale-out installed
     _MISSING: ImportError | None = exc
     Redis = _RedisRFPDupeFilter = _RedisPriorityQueue = _RedisScheduler = object  # type: ignore[assignment,misc]
+    _RedisConnectionError = _RedisTimeoutError = ConnectionError  # type: ignore[assignment,misc]
 else:
     _MISSING = None
+
+#: what an unreachable Redis raises (down, restarting, network cut)
+REDIS_DOWN: tuple[type[BaseException], ...] = (_RedisConnectionError, _RedisTimeoutError, OSError)
+DEFAULT_OUTAGE_MAX = 120.0
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +173,8 @@ class ScaleOut:
             )
         settings.set("REDIS_URL", url, priority="addon")
         settings.set("SCHEDULER", "crawler.redis.Scheduler", priority="addon")
+        if not settings.get("SCHEDULER_SERIALIZER"):
+            settings.set("SCHEDULER_SERIALIZER", "crawler.redis_codec", priority="addon")
         settings["ITEM_PIPELINES"].set("crawler.redis.SharedArchiveFilter", 450, "addon")
 
 
@@ -213,6 +227,7 @@ class Scheduler(_RedisScheduler):
         crawler: Crawler,
         persist: bool = False,
         worker_ttl: float = DEFAULT_WORKER_TTL,
+        outage_max: float = DEFAULT_OUTAGE_MAX,
         queue_cls: str = "crawler.redis.LeasedPriorityQueue",
         dupefilter_cls: str = "crawler.redis.RedisDupeFilter",
         serializer: Any = None,
@@ -240,6 +255,13 @@ class Scheduler(_RedisScheduler):
         self._heartbeat: task.LoopingCall | None = None
         self._waiting_logged = 0.0
         self._held: dict[str, str] = {}  # lease -> URL of a page the spider holds back
+        self.outage_max = outage_max
+        self._down_since: float | None = None  # Redis unreachable since (monotonic)
+        self._probe_at = 0.0
+        self._probe_wait = 0.5
+        self._unsent: list[Request] = []  # requests to share once Redis is back
+        self._unreleased: list[str] = []  # leases to release once Redis is back
+        self._closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Scheduler:
@@ -249,12 +271,13 @@ class Scheduler(_RedisScheduler):
         dupefilter_cls = settings.get("DUPEFILTER_CLASS")
         if not (dupefilter_cls and hasattr(load_object(dupefilter_cls), "from_spider")):
             dupefilter_cls = "crawler.redis.RedisDupeFilter"  # ours is process-local
-        serializer = settings.get("SCHEDULER_SERIALIZER")
+        serializer = settings.get("SCHEDULER_SERIALIZER") or "crawler.redis_codec"
         return cls(
             server,
             crawler=crawler,
             persist=settings.getbool("SCHEDULER_PERSIST"),
             worker_ttl=settings.getfloat("SCALE_OUT_WORKER_TTL", DEFAULT_WORKER_TTL),
+            outage_max=settings.getfloat("SCALE_OUT_REDIS_OUTAGE_MAX", DEFAULT_OUTAGE_MAX),
             queue_cls=settings.get("SCHEDULER_QUEUE_CLASS") or "crawler.redis.LeasedPriorityQueue",
             dupefilter_cls=dupefilter_cls,
             serializer=importlib.import_module(serializer) if serializer else None,
@@ -273,13 +296,67 @@ class Scheduler(_RedisScheduler):
         return self.keys["heartbeat"] + worker
 
     def _beat(self) -> None:
+        if not self.available():
+            return
         try:
             self.server.set(self._heartbeat_key(self.worker), str(time.time()),
                             px=int(self.worker_ttl * 1000))  # fmt: skip
             self.server.sadd(self.keys["workers"], self.worker)
             self.reap_dead_workers()
+        except REDIS_DOWN as exc:
+            self._redis_down(exc)
         except Exception:
             logger.exception("scale-out heartbeat failed")
+
+    # -- Redis outages -------------------------------------------------------------------
+
+    def _redis_down(self, exc: BaseException) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            self._probe_wait = 0.5
+            self._probe_at = self._down_since + self._probe_wait
+            logger.warning(
+                "Redis is unreachable (%s): waiting for it, up to %ss "
+                "(SCALE_OUT_REDIS_OUTAGE_MAX); new requests are kept here meanwhile",
+                exc, self.outage_max,
+            )  # fmt: skip
+            self.stats.inc_value("scheduler/scale_out/redis_outages")
+
+    def available(self) -> bool:
+        """True when Redis answers. During an outage, probes it with a growing wait (0.5 s
+        doubling to 10 s); once it is back, what waited is shared; after `outage_max`
+        seconds the crawl is closed with the finish reason `redis_unavailable`."""
+        if self._down_since is None:
+            return True
+        now = time.monotonic()
+        if now < self._probe_at:
+            return False
+        try:
+            self.server.ping()
+        except REDIS_DOWN:
+            self._probe_wait = min(self._probe_wait * 2, 10.0)
+            self._probe_at = now + self._probe_wait
+            if now - self._down_since > self.outage_max and not self._closing:
+                self._closing = True
+                logger.error(
+                    "Redis unreachable for %.0fs (SCALE_OUT_REDIS_OUTAGE_MAX=%s): closing the "
+                    "crawl (redis_unavailable); its leased requests go back to the queue when "
+                    "Redis returns and another worker reaps them",
+                    now - self._down_since, self.outage_max,
+                )  # fmt: skip
+                engine = self.crawler.engine
+                if engine is not None:
+                    deferred_from_coro(engine.close_spider_async(reason="redis_unavailable"))
+            return False
+        logger.info("Redis is back after %.1fs", now - self._down_since)
+        self._down_since = None
+        unsent, self._unsent = self._unsent, []
+        unreleased, self._unreleased = self._unreleased, []
+        for lease in unreleased:
+            self.release(lease)
+        for request in unsent:
+            self.enqueue_request(request)
+        return self._down_since is None
 
     def reap_dead_workers(self) -> int:
         """Requeue the leased requests of workers whose heartbeat expired; returns how many."""
@@ -319,6 +396,7 @@ class Scheduler(_RedisScheduler):
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         self._beat()
+        self._forget_dead_crawl()
         if len(self.queue):
             logger.info("resuming a shared crawl: %d requests queued", len(self.queue))
         logger.info(
@@ -330,11 +408,47 @@ class Scheduler(_RedisScheduler):
         self.crawler.signals.connect(self._on_idle, signal=signals.spider_idle)
         _hook_scrape_done(self.crawler, self._scrape_done)
 
+    def _forget_dead_crawl(self) -> None:
+        """A crawl whose workers are all gone (killed) leaves its keys. Its queued and leased
+        requests are kept (the dead workers' leases were just put back), but its duplicate
+        filter and archive marks are not: they would make this crawl skip every URL the
+        dead one had seen, re-checks included."""
+        others = [
+            raw.decode() if isinstance(raw, bytes) else str(raw)
+            for raw in self.server.smembers(self.keys["workers"])
+        ]
+        alive = [
+            w for w in others if w != self.worker and self.server.exists(self._heartbeat_key(w))
+        ]
+        if alive:
+            return
+        stale = self.server.scard(self.df.key) + self.server.scard(self.keys["archived"])
+        if stale:
+            self.server.delete(self.df.key, self.keys["archived"])
+            logger.info(
+                "no live worker of an earlier crawl: its duplicate filter and archive marks "
+                "(%d entries) are dropped, its %d queued requests kept",
+                stale, len(self.queue),
+            )  # fmt: skip
+
     def close(self, reason: str) -> None:
         if not self.keys:  # never opened
             return
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        if not self.available():
+            logger.warning(
+                "Redis is unreachable at the end: %d requests kept here are lost to the "
+                "shared crawl; this worker's leases go back to the queue when another worker "
+                "reaps them", len(self._unsent),
+            )  # fmt: skip
+            return
+        try:
+            self._leave(reason)
+        except REDIS_DOWN as exc:
+            logger.warning("Redis is unreachable at the end (%s): the crawl keys stay", exc)
+
+    def _leave(self, reason: str) -> None:
         put_back = self.queue.requeue(self._leases(self.worker))
         if put_back:
             logger.info("put %d unfinished requests back into the shared queue", put_back)
@@ -352,11 +466,23 @@ class Scheduler(_RedisScheduler):
         if self.server.eval(_LEAVE, len(keys), *keys, self.worker, "1" if flush else "0"):
             logger.info("last worker of the finished crawl: shared crawl keys deleted")
 
+    def _queued(self) -> int:
+        """Requests in the shared queue (0 while Redis is unreachable)."""
+        if not self.available():
+            return 0
+        try:
+            return len(self.queue)
+        except REDIS_DOWN as exc:
+            self._redis_down(exc)
+            return 0
+
     def __len__(self) -> int:
-        return len(self._local) + len(self.queue)
+        return len(self._local) + len(self._unsent) + self._queued()
 
     def has_pending_requests(self) -> bool:
-        return bool(self._local) or len(self.queue) > 0
+        if self._local or self._queued() > 0:
+            return True
+        return self._down_since is not None and not self._closing
 
     def is_local(self, request: Request) -> bool:
         return getattr(request.callback, "__name__", None) in self._local_callbacks
@@ -365,15 +491,25 @@ class Scheduler(_RedisScheduler):
         lease = request.meta.pop(LEASE_META, None)  # a redirect or retry of a leased request
         try:
             if self.is_local(request):
-                if not request.dont_filter:
-                    self.df.request_seen(request)  # recorded for the others, never filtered
+                if not request.dont_filter and self.available():
+                    try:
+                        self.df.request_seen(request)  # recorded for the others, never filtered
+                    except REDIS_DOWN as exc:
+                        self._redis_down(exc)
                 self._push_local(request)
                 return True
-            if not request.dont_filter and self.df.request_seen(request):
-                self.df.log(request, self.spider)
-                return False
+            if not self.available():
+                self._unsent.append(request)
+                return True
             try:
+                if not request.dont_filter and self.df.request_seen(request):
+                    self.df.log(request, self.spider)
+                    return False
                 self.queue.push(request)
+            except REDIS_DOWN as exc:
+                self._redis_down(exc)
+                self._unsent.append(request)
+                return True
             except (pickle.PicklingError, TypeError, AttributeError, ValueError) as exc:
                 logger.warning("cannot share %s (%s): kept in this process", request, exc)
                 self._push_local(request)
@@ -392,8 +528,14 @@ class Scheduler(_RedisScheduler):
         if self._local:
             self.stats.inc_value("scheduler/dequeued/local")
             return heapq.heappop(self._local)[2]
+        if not self.available():
+            return None
         lease_id = f"{next(self._lease_ids)}"
-        popped = self.queue.pop_leased(self._leases(self.worker), lease_id)
+        try:
+            popped = self.queue.pop_leased(self._leases(self.worker), lease_id)
+        except REDIS_DOWN as exc:
+            self._redis_down(exc)
+            return None
         if popped is None:
             return None
         field, request = popped
@@ -407,7 +549,13 @@ class Scheduler(_RedisScheduler):
     # -- leases and ending ---------------------------------------------------------------
 
     def release(self, lease: str) -> None:
-        self.server.hdel(self._leases(self.worker), lease)
+        if self.available():
+            try:
+                self.server.hdel(self._leases(self.worker), lease)
+                return
+            except REDIS_DOWN as exc:
+                self._redis_down(exc)
+        self._unreleased.append(lease)
 
     def _scrape_done(self, request: Request, result: Any = None) -> None:
         """A response's callback and its outputs are done: release its lease, unless the
@@ -428,10 +576,18 @@ class Scheduler(_RedisScheduler):
                 self.release(parked)
 
     def _on_idle(self) -> None:
-        self.reap_dead_workers()
-        if len(self.queue):
-            raise DontCloseSpider
-        busy = self.busy_workers()
+        if self._closing:
+            return
+        if not self.available():
+            raise DontCloseSpider  # waiting for Redis (see `available`)
+        try:
+            self.reap_dead_workers()
+            if len(self.queue):
+                raise DontCloseSpider
+            busy = self.busy_workers()
+        except REDIS_DOWN as exc:
+            self._redis_down(exc)
+            raise DontCloseSpider from None
         if busy:
             if time.monotonic() - self._waiting_logged > 30:
                 logger.info("no request left here; waiting for %s", ", ".join(busy))
@@ -498,7 +654,11 @@ class SharedArchiveFilter:
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         canonical = getattr(item, "canonical_url", None)
-        if canonical and self.server.sismember(self.key, url_key(canonical)):
+        try:
+            seen = bool(canonical) and self.server.sismember(self.key, url_key(canonical))
+        except REDIS_DOWN:  # archived here: at worst the same version twice, counted once
+            seen = False
+        if seen:
             self.crawler.stats.inc_value("blogarchive/skipped/archived_by_other_worker")
             raise DropItem(f"{item.url}: archived by another worker in this crawl", "INFO")
         return item
@@ -506,7 +666,8 @@ class SharedArchiveFilter:
     def _archived(self, item: Any, **_: Any) -> None:
         canonical = getattr(item, "canonical_url", None)
         if canonical and self.key:
-            self.server.sadd(self.key, url_key(canonical))
+            with contextlib.suppress(*REDIS_DOWN):
+                self.server.sadd(self.key, url_key(canonical))
 
 
 # -- command line ----------------------------------------------------------------------------

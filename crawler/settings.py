@@ -44,6 +44,7 @@ RECHECK_MAX_INTERVAL = 30 * 86400.0  # ...and not later than this
 # -- scale-out (README: "Several machines"; crawler/redis.py) -------------------------------
 SCALE_OUT_REDIS_URL = None  # redis://host:6379/0: share the frontier and dupefilter via Redis
 SCALE_OUT_WORKER_TTL = 30.0  # seconds without heartbeat before a worker's requests are re-run
+SCALE_OUT_REDIS_OUTAGE_MAX = 120.0  # seconds Redis may be unreachable; then redis_unavailable
 ADDONS = {"crawler.redis.ScaleOut": 0}  # does nothing unless SCALE_OUT_REDIS_URL is set
 
 # -- politeness ---------------------------------------------------------------------------

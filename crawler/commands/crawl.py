@@ -14,7 +14,7 @@ import logging
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from crawler.auth import RedactingFilter
+from crawler.auth import install_log_redaction
 from crawler.extensions import write_stats_file
 
 logger = logging.getLogger(__name__)
@@ -32,17 +32,13 @@ def exit_status(finish_reason: str | None, critical: int = 0) -> int:
 
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        redacting = RedactingFilter()
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(redacting)
+        install_log_redaction()
         if len(args) != 1:
             super().run(args, opts)  # its usage errors
             return
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
-        for handler in logging.getLogger().handlers:  # the crawler installed its own
-            handler.addFilter(redacting)
         self.crawler_process.start()
         stats = crawler.stats.get_stats() if crawler.stats is not None else {}
         reason = stats.get("finish_reason")
