@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response
 from twisted.internet import task
 
 from crawler.scope import SkipRequest
@@ -149,19 +149,13 @@ class EncodingCheckMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        if not isinstance(response, TextResponse):
-            content_type = response.headers.get(b"Content-Type", b"").lower()
-            if b"html" not in content_type and b"text" not in content_type:
-                return response
         declared = response.headers.get(b"Content-Type", b"").lower()
-        if b"utf-16" in declared:
+        if b"html" not in declared or b"utf-16" in declared:
             return response
         encoding = bomless_utf16(response.body)
         if encoding is None:
             return response
         logger.info("%s is UTF-16 without a BOM: decoding it as %s", response.url, encoding)
-        from scrapy.http import HtmlResponse
-
         return response.replace(cls=HtmlResponse, encoding=encoding)
 
 

@@ -14,6 +14,7 @@ from tests.unit.hostile import HTML, article, sitemap, text
 
 PATHS = {
     "utf16": "/2024/01/utf16/",
+    "utf16be": "/2024/01/utf16-be/",
     "truncated": "/2024/01/truncated/",
     "chunked_huge": "/2024/01/chunked-huge/",
     "gzip_huge": "/2024/01/gzip-huge/",
@@ -39,8 +40,11 @@ def routes() -> dict[str, Route]:
             200, sitemap("{base}", list(PATHS.values())), {"Content-Type": "text/xml"}
         ),
         "/": Route(200, b"<html><body class='home blog'><h1>Blog</h1></body></html>", HTML),
-        PATHS["utf16"]: Route(
-            200, article("Sechzehn", text(1)).encode("utf-16-le"), {"Content-Type": "text/html"}
+        PATHS["utf16"]: Route(  # the header even says UTF-8
+            200, article("Sechzehn", text(1)).encode("utf-16-le"), HTML
+        ),
+        PATHS["utf16be"]: Route(
+            200, article("Big Endian", text(9)).encode("utf-16-be"), {"Content-Type": "text/html"}
         ),
         PATHS["truncated"]: Route(
             200,
@@ -88,6 +92,7 @@ def test_utf16_without_bom_is_decoded(crawl):
     records = {r.url: r for r in iter_records(archive_dir)}
     assert records[_url(site, "utf16")].title == "Sechzehn"
     assert records[_url(site, "utf16")].text.split() == " ".join(text(1)).split()
+    assert records[_url(site, "utf16be")].title == "Big Endian"
 
 
 @pytest.mark.parametrize(

@@ -109,8 +109,10 @@ def test_each_hop_off_the_blog_is_logged(scope_crawl, target):
 
 
 def test_comment_feed_off_the_blog_is_not_fetched(scope_crawl):
-    blog, other, archive_dir, log, _ = scope_crawl
-    assert f"{other}/2024/01/post-0/feed/" in log
+    blog, other, archive_dir, log, internal_requests = scope_crawl
+    feed = f"{other}/2024/01/post-0/feed/"
+    assert [line for line in log.splitlines() if feed in line and "off the blog" in line]
+    assert "/2024/01/post-0/feed/" not in internal_requests
     records = {r.url: r for r in iter_records(archive_dir)}
     assert set(records) == {f"{blog.url}2024/01/post-{i}/" for i in range(3)}
 
