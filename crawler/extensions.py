@@ -48,16 +48,21 @@ def progress_summary(stats: dict, elapsed: float) -> str:
     )
 
 
-def write_stats_file(crawler: Crawler, reason: str) -> None:
-    """The crawl's stats as JSON to `STATS_FILE` (if set), `finish_reason` included; atomic."""
+def write_stats_file(crawler: Crawler, reason: str, stats: dict | None = None) -> None:
+    """The crawl's stats (or `stats`, when the crawl never got a collector) as JSON to
+    `STATS_FILE` (if set), `finish_reason` included; atomic."""
     stats_file = crawler.settings.get("STATS_FILE")
-    if not stats_file or crawler.stats is None:
+    if not stats_file:
         return
-    crawler.stats.set_value("finish_reason", reason)
+    if stats is None:
+        crawler.stats.set_value("finish_reason", reason)
+        stats = crawler.stats.get_stats()
+    else:
+        stats = {**stats, "finish_reason": reason}
     path = Path(stats_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(crawler.stats.get_stats(), default=str, indent=1, sort_keys=True))
+    tmp.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
     tmp.replace(path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
@@ -30,6 +31,15 @@ def exit_status(finish_reason: str | None, critical: int = 0) -> int:
     return 0
 
 
+def _stats_of(crawler: Any) -> Any:
+    """The crawler's stats collector, or None when the crawl never started (a spider that
+    could not be built)."""
+    try:
+        return crawler.stats
+    except RuntimeError:
+        return None
+
+
 class Command(ScrapyCrawl):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         install_log_redaction()
@@ -40,16 +50,15 @@ class Command(ScrapyCrawl):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        stats = crawler.stats.get_stats() if crawler.stats is not None else {}
+        collector = _stats_of(crawler)
+        stats = collector.get_stats() if collector is not None else {}
         reason = stats.get("finish_reason")
         if self.crawler_process.bootstrap_failed and reason is None:
             reason = "bootstrap_failed"
         elif reason is None:  # the reactor stopped before the spider closed (a second Ctrl-C)
             reason = "forced_shutdown"
         if stats.get("finish_reason") != reason:
-            if crawler.stats is not None:
-                crawler.stats.set_value("finish_reason", reason)
-            write_stats_file(crawler, reason)
+            write_stats_file(crawler, reason, None if collector is not None else {})
         self.exitcode = exit_status(reason, int(stats.get("log_count/CRITICAL", 0)))
         if self.exitcode:
             logger.warning(

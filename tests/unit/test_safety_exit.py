@@ -102,3 +102,11 @@ def test_a_second_ctrl_c_exits_2_and_still_writes_the_stats(tmp_path):
     assert code == 2
     stats = json.loads(stats_file.read_text())
     assert stats["finish_reason"] in ("forced_shutdown", "shutdown")
+
+
+def test_a_crawl_that_cannot_start_exits_1_with_a_stats_file(tmp_path):
+    archive_dir = tmp_path / "archive"
+    proc = run_crawl(["ftp://anna:s3cr3t@files.example/"], archive_dir)
+    assert proc.returncode == 1
+    assert crawl_stats(archive_dir)["finish_reason"] == "bootstrap_failed"
+    assert "s3cr3t" not in proc.log + proc.stderr + proc.stdout
