@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -18,21 +17,15 @@ from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
 from schemas import Comment, Extractor, PostRecord, content_hash
+from schemas.version import VERSION, package_version
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MAX_REPLACEMENT_SHARE = 0.02
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 EXTRACTOR = Extractor(
     name="blogarchive",
-    version=f"{_package_version('blogarchive')} (trafilatura {_package_version('trafilatura')})",
+    version=f"{VERSION} (trafilatura {package_version('trafilatura')})",
 )
 
 
