@@ -127,7 +127,7 @@ def score_records(records: list, truth: list[dict]) -> Score:
             continue
         if r.kind != g["type"] or r.canonical_url != r.url:
             score.wrong_kind.append(f"{url} {r.kind} canonical={r.canonical_url}")
-        text_lines = r.text.splitlines()
+        text_lines = [line for line in r.text.splitlines() if line.strip()]
         text_pairs = set(zip(text_lines, text_lines[1:], strict=False))
         if any(p not in text_pairs for p in _code_pairs(g["body_text"])):
             score.code_wrong.append(url)
