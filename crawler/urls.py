@@ -144,8 +144,11 @@ def record_identity(url: str, declared: str | None, site: str | None = None) -> 
     if not declared or declared == url or same_resource(url, declared):
         return url
     try:
-        scope = SiteScope(site) if site else SiteScope(f"{urlsplit(url).scheme}://"
-                                                       f"{urlsplit(url).netloc}/")
+        scope = (
+            SiteScope(site)
+            if site
+            else SiteScope(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}/")
+        )
     except ValueError:
         return url
     if not scope.contains(declared) or is_never_content(declared):

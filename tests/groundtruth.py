@@ -75,9 +75,7 @@ def _code_pairs(text: str) -> list[tuple[str, str]]:
     """Adjacent line pairs of a text where one line is indented: code, line breaks and all."""
     lines = text.splitlines()
     return [
-        (a, b)
-        for a, b in zip(lines, lines[1:], strict=False)
-        if a[:1].isspace() or b[:1].isspace()
+        (a, b) for a, b in zip(lines, lines[1:], strict=False) if a[:1].isspace() or b[:1].isspace()
     ]
 
 

@@ -68,8 +68,20 @@ ENGINES: tuple[Engine, ...] = (
         post_classes=frozenset({"single", "single-post"}),
         page_classes=frozenset({"page-template-default", "page-template"}),
         listing_classes=frozenset(
-            {"blog", "archive", "category", "tag", "author", "date", "search",
-             "search-results", "paged", "error404", "attachment", "post-type-archive"}
+            {
+                "blog",
+                "archive",
+                "category",
+                "tag",
+                "author",
+                "date",
+                "search",
+                "search-results",
+                "paged",
+                "error404",
+                "attachment",
+                "post-type-archive",
+            }
         ),  # fmt: skip
         weak_listing_classes=frozenset({"home"}),  # a static front page, or a theme's quirk
         listing_paths=_rx(r"[?&](?:s|paged|cat|tag|author|m)="),

@@ -12,7 +12,9 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def test_index_html_is_the_directory():
-    assert url_key("http://b.example/ueber-uns/index.html") == url_key("http://b.example/ueber-uns/")
+    assert url_key("http://b.example/ueber-uns/index.html") == url_key(
+        "http://b.example/ueber-uns/"
+    )
     assert url_key("http://b.example/a/index.php") == url_key("http://b.example/a")
     assert url_key("http://b.example/index.html.bak") != url_key("http://b.example/")
 
@@ -46,7 +48,9 @@ def test_canonical_outside_the_blog_is_information_only():
 
 
 def _post(title: str, text: str, head: str = "") -> Route:
-    body = "".join(f"<p>{text} Absatz {i} mit genug Wörtern für einen Beitrag.</p>" for i in range(4))
+    body = "".join(
+        f"<p>{text} Absatz {i} mit genug Wörtern für einen Beitrag.</p>" for i in range(4)
+    )
     html = (
         f"<!DOCTYPE html><html lang='de'><head><title>{title}</title>{head}"
         "<meta property='og:type' content='article'></head><body><main><article>"
