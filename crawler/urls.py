@@ -16,6 +16,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "SiteScope",
     "canonicalize",
+    "directory_url",
     "record_identity",
     "same_resource",
     "is_asset",
@@ -122,6 +123,18 @@ def url_key(url: str) -> str:
     netloc = f"{userinfo}{at}{_strip_www(hostport)}"
     path = _INDEX_FILE.sub("/", parts.path).rstrip("/") or "/"
     return urlunsplit((parts.scheme, netloc, path, parts.query, ""))
+
+
+_DIRECTORY_INDEX = re.compile(r"/index\.html?$", re.IGNORECASE)
+
+
+def directory_url(url: str) -> str:
+    """``/a/index.html`` -> ``/a/``: the spelling blogs link a static page under (the
+    directory index is what a static host serves for the directory)."""
+    parts = urlsplit(url)
+    if not _DIRECTORY_INDEX.search(parts.path):
+        return url
+    return urlunsplit(parts._replace(path=_DIRECTORY_INDEX.sub("/", parts.path)))
 
 
 def same_resource(a: str, b: str) -> bool:
