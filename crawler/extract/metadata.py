@@ -280,10 +280,13 @@ _UPDATE_WORDS = re.compile(
 
 def text_date(text: str) -> str | None:
     """The first date written out in a sentence ("am 27. August 2023 um 14:30", "August 27,
-    2023", "27.08.2023"), as naive ISO 8601; None when there is none."""
+    2023", "27.08.2023"), as naive ISO 8601; None when there is none. A date that follows an
+    update word ("Aktualisiert am ...", "updated on ...") is not taken."""
     best: tuple[int, str] | None = None
     for pattern in _TEXT_DATES:
         for m in pattern.finditer(text):
+            if _UPDATE_WORDS.search(text[max(0, m.start() - 30) : m.start()]):
+                continue
             month = m["month"]
             number = int(month) if month.isdigit() else _MONTHS.get(month.lower().rstrip("."))
             try:
@@ -291,11 +294,9 @@ def text_date(text: str) -> str | None:
             except (ValueError, TypeError):
                 continue
             if m["hour"]:
-                hour = (
-                    int(m["hour"]) % 12 + (12 if (m["ampm"] or "").lower().startswith("p") else 0)
-                    if m["ampm"]
-                    else int(m["hour"])
-                )
+                hour = int(m["hour"])
+                if m["ampm"]:
+                    hour = hour % 12 + (12 if m["ampm"].lower().startswith("p") else 0)
                 dt = dt.replace(hour=hour, minute=int(m["minute"]))
             value = dt.isoformat() if m["hour"] else dt.date().isoformat()
             if best is None or m.start() < best[0]:
@@ -321,7 +322,7 @@ def _sentence_date(scope: etree._Element, tree: etree._Element) -> str | None:
             continue
         sentence = _text(el) if len(_text(el)) <= 400 else own
         found = text_date(sentence)
-        if not found or _UPDATE_WORDS.search(sentence):
+        if not found:
             continue
         if _PUBLISH_WORDS.search(sentence):
             return found
