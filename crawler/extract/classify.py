@@ -172,9 +172,9 @@ def _self_in_menu(tree: lxml_html.HtmlElement, url: str, engine: Engine | None) 
         " | //header//a[@href][not(ancestor::article or ancestor::main)]"
         " | //a[@href][@class]"
     ):
-        if a.tag == "a" and not a.xpath("ancestor::nav or ancestor::header"):
-            if not (nav_classes and _has_class(_classes(a), nav_classes)):
-                continue
+        in_menu = a.xpath("ancestor::nav or ancestor::header")
+        if not in_menu and not (nav_classes and _has_class(_classes(a), nav_classes)):
+            continue
         parts = urlsplit(a.get("href", ""))
         if parts.netloc and parts.netloc != urlsplit(url).netloc:
             continue

@@ -94,7 +94,8 @@ def test_engine_classes_decide_pages_on_hexo_and_ghost():
         "page", {"classes": "page:4", "og_type": "listing:1", "url": "page:1",
                  "date_shown": "post:1", "engine": "hexo"},
     )  # fmt: skip
-    ghost = doc(f"<main><article>{TEXT}</article></main>", '<meta name="generator" content="Ghost 5.2">',
+    ghost_head = '<meta name="generator" content="Ghost 5.2">'
+    ghost = doc(f"<main><article>{TEXT}</article></main>", ghost_head,
                 "class='page-template page-about'")  # fmt: skip
     assert classify(ghost, "https://b.example/about/")[0] == "page"
     ghost_tag = doc(f"<main>{TEXT}</main>", '<meta name="generator" content="Ghost 5.2">',
@@ -246,7 +247,8 @@ def test_screen_reader_text_is_not_comment_text():
         "<ol id='pings'><li id='comment-9'><div class='comment-body'><b class='fn'>Site</b>"
         "<div class='comment-content'><p>[…] ein Link […]</p></div></div></li></ol>",
         "<ol class='comment-list'><li class='comment type-pingback' id='comment-9'>"
-        "<b class='fn'>Site</b><div class='comment-content'><p>[…] ein Link […]</p></div></li></ol>",
+        "<b class='fn'>Site</b><div class='comment-content'><p>[…] ein Link […]</p></div>"
+        "</li></ol>",
         "<div class='comments'><div class='comment' id='comment-9'><p class='comment-author'>"
         "Pingback: <a href='https://x.example/'>Site</a></p><div class='comment-content'>"
         "<p>[…] ein Link […]</p></div></div></div>",

@@ -54,7 +54,8 @@ def _post(title: str, text: str, head: str = "") -> Route:
     html = (
         f"<!DOCTYPE html><html lang='de'><head><title>{title}</title>{head}"
         "<meta property='og:type' content='article'></head><body><main><article>"
-        f"<h1 class='entry-title'>{title}</h1><time datetime='2024-01-05T10:00:00+01:00'>5.1.</time>"
+        f"<h1 class='entry-title'>{title}</h1>"
+        "<time datetime='2024-01-05T10:00:00+01:00'>5.1.</time>"
         f"<div class='entry-content'>{body}</div></article></main></body></html>"
     )
     return Route(200, html.encode(), HTML)
