@@ -1173,6 +1173,26 @@ def _detect_language(text: str, declared: str | None) -> tuple[str | None, bool]
 
 # --------------------------------------------------------------------------- main entry point
 
+#: Which source wins for which field, best first (the first that has a plausible value).
+#: `byline` is the page's visible post header/footer, reported as `html` for titles, site
+#: names and images; `feed`/`sitemap` are the crawl's hints; dates fall back on a dated
+#: permalink (`url`) and `htmldate`. Terms follow their own rule (`_taxonomy`): the post's
+#: visible term links first. `sources` in each record names the winner of each field.
+SOURCE_ORDER: dict[str, tuple[str, ...]] = {
+    "site_name": ("opengraph", "json-ld", "meta", "byline"),
+    "title": ("json-ld", "opengraph", "microformats", "microdata", "byline", "title-tag", "feed"),
+    "authors": ("json-ld", "microformats", "microdata", "meta", "byline", "opengraph", "feed"),
+    "published": ("json-ld", "opengraph", "microformats", "microdata", "meta", "byline",
+                  "feed", "url", "htmldate"),
+    "updated": ("json-ld", "opengraph", "microformats", "microdata", "meta", "byline",
+                "feed", "sitemap"),
+    "categories": ("byline", "microformats", "json-ld", "microdata", "opengraph", "feed"),
+    "tags": ("byline", "json-ld", "opengraph", "microdata", "feed"),
+    "description": ("json-ld", "opengraph", "meta", "microformats"),
+    "image": ("opengraph", "json-ld", "meta", "microformats", "microdata", "byline"),
+    "canonical_url": ("html", "opengraph", "json-ld"),
+}  # fmt: skip
+
 
 def extract_metadata(
     tree: lxml_html.HtmlElement, url: str, hints: Hints | None = None
@@ -1195,26 +1215,26 @@ def extract_metadata(
         "meta": _plain_meta(meta),
         "byline": _from_byline(index, scope, engine),
     }
-    order = list(found)
+    order = [name for name in SOURCE_ORDER["published"] if name in found]
     sources: dict[str, str] = {}
     result: dict[str, Any] = {}
 
     def pick(field: str, names: Iterable[str], check: Callable[[Any], Any] = bool) -> Any:
         for name in names:
-            value = found[name].get(field)
+            value = found.get(name, {}).get(field)
             if value and check(value):
                 sources[field] = name
                 return value
         return None
 
     # site name first: it is needed to clean titles
-    site_name = pick("site_name", ["opengraph", "json-ld", "meta", "byline"])
+    site_name = pick("site_name", SOURCE_ORDER["site_name"])
     if site_name and sources.get("site_name") == "byline":
         sources["site_name"] = "html"
     result["site_name"] = site_name
 
     # title
-    title = pick("title", ["json-ld", "opengraph", "microformats", "microdata", "byline"])
+    title = pick("title", SOURCE_ORDER["title"])
     if title:
         title = _strip_site_name(title, site_name)
         if sources["title"] == "byline":
@@ -1233,7 +1253,7 @@ def extract_metadata(
     # authors
     authors = pick(
         "authors",
-        ["json-ld", "microformats", "microdata", "meta", "byline", "opengraph"],
+        SOURCE_ORDER["authors"],
         check=lambda v: [a for a in v if _clean_author(a)],
     )
     authors = _dedupe(a for a in (_clean_author(x) for x in authors or []) if a)
@@ -1281,9 +1301,9 @@ def extract_metadata(
     if language:
         sources["language"] = "langid" if detected else declared_source
 
-    result["description"] = pick("description", ["json-ld", "opengraph", "meta", "microformats"])
+    result["description"] = pick("description", SOURCE_ORDER["description"])
 
-    image = pick("image", ["opengraph", "json-ld", "meta", "microformats", "microdata", "byline"])
+    image = pick("image", SOURCE_ORDER["image"])
     if image and sources.get("image") == "byline":
         sources["image"] = "html"
     result["image"] = urljoin(url, image) if image else None
@@ -1295,7 +1315,7 @@ def extract_metadata(
             canonical, sources["canonical_url"] = href, "html"
             break
     if canonical is None:
-        canonical = pick("canonical_url", ["opengraph", "json-ld"])
+        canonical = pick("canonical_url", SOURCE_ORDER["canonical_url"][1:])
     result["canonical_url"] = urljoin(url, canonical) if canonical else None
     if result["canonical_url"] and not result["canonical_url"].startswith(("http://", "https://")):
         result["canonical_url"] = None

@@ -553,11 +553,11 @@ class BlogsSpider(scrapy.Spider):
         for request in self._follow(state, response, analysis):
             yield request
 
+        logger.debug("classified %s as %s: %s", response.url, analysis.kind, analysis.signals)
         if analysis.kind == "listing":
             stats.inc_value("blogarchive/listings")
             if self.crawl_state is not None:
                 self.crawl_state.listing_seen(response.url, site=state.start_url)
-            logger.debug("listing %s (%s)", response.url, analysis.signals)
             return
         if not self.extraction_enabled:
             stats.inc_value("blogarchive/content_pages")
