@@ -153,7 +153,7 @@ def _shows_date(tree: lxml_html.HtmlElement) -> bool:
     return bool(
         tree.xpath(
             "//time[not(ancestor::*[contains(@class, 'comment') or self::aside or self::nav])]"
-            " | //*[contains(@class, 'dt-published') or contains(@class, 'entry-date')"
+            " | //*[contains(@class, 'published') or contains(@class, 'entry-date')"
             " or contains(@class, 'post-date') or @itemprop='datePublished'][not(self::meta)]"
             "[not(ancestor::*[contains(@class, 'comment') or self::aside or self::nav])]"
         )

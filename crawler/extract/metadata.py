@@ -787,6 +787,10 @@ _TITLE_CLASSES = (
 _SITE_CLASSES = ("site-title", "wp-block-site-title", "site-name", "blog-title")
 _BLOCK_AUTHOR_CLASSES = ("wp-block-post-author__name", "wp-block-post-author-name")
 _BYLINE_CLASSES = (
+    "post-info",
+    "entry-info",
+    "article-info",
+    "article-meta",
     "byline",
     "posted-by",
     "entry-meta",
@@ -999,6 +1003,9 @@ _CONTENT_TOKENS = frozenset(
 )  # fmt: skip
 
 
+_META_BOX = re.compile(r"(?:^|[\s_-])(?:meta|info|byline|footer|header|taxonomy|terms)(?:$|[\s_-])")
+
+
 def _term_kind_by_url(a: etree._Element, engine: Engine | None) -> str | None:
     """A link to a category or tag archive (the engine's URL shapes) in the post's header or
     footer, not in its text, where authors link whatever they like."""
@@ -1016,6 +1023,8 @@ def _term_kind_by_url(a: etree._Element, engine: Engine | None) -> str | None:
     if kind is None:
         return None
     for node in a.iterancestors():
+        if node.tag in ("footer", "header") or _META_BOX.search(node.get("class", "")):
+            return kind  # the post's meta box, even where a theme puts it inside the text
         if node.get("itemprop") == "articleBody" or _tokens(node) & _CONTENT_TOKENS:
             return None
     return kind
