@@ -41,7 +41,10 @@ class Engine:
     tag_paths: tuple[re.Pattern[str], ...] = ()  # a tag archive link
     nav_page_classes: frozenset[str] = frozenset()  # menu link classes that name pages
     ld_types_reliable: bool = True  # False: writes BlogPosting on static pages too
-    extra: dict[str, str] = field(default_factory=dict)
+    # where the engine prints a post's byline when no generic rule finds it (a sidebar, say):
+    # field (authors, published, categories, tags) -> XPath of elements whose text (or, for
+    # dates, @datetime) is the value
+    byline_xpaths: dict[str, str] = field(default_factory=dict)
 
 
 GENERIC = Engine(
@@ -143,10 +146,17 @@ ENGINES: tuple[Engine, ...] = (
         tag_paths=_rx(r"/search/label/"),
     ),
     Engine(
-        name="mkdocs",
+        name="mkdocs",  # Material for MkDocs' blog plugin
         generator=re.compile(r"^mkdocs", re.I),
         listing_paths=_rx(r"/blog/(?:archive|category|page)/", r"/blog/?$"),
         post_paths=_rx(rf"/blog/{_Y}/{_M}/{_D}/{_SLUG}"),
+        byline_xpaths={
+            "authors": "//*[contains(@class, 'md-post__authors')]"
+            "//*[contains(@class, 'md-profile__description')]/strong",
+            "published": "//*[contains(@class, 'md-post__meta')]//time[@datetime]",
+            "categories": "//*[contains(@class, 'md-post__meta')]//a[contains(@href, 'category/')]",
+            "tags": "//*[contains(@class, 'md-tags')]//*[contains(@class, 'md-tag')]",
+        },
     ),
     Engine(
         name="docusaurus",

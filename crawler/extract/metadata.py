@@ -1038,6 +1038,20 @@ _IMAGE_CLASSES = (
 )
 
 
+def _engine_byline(tree: etree._Element, engine: Engine | None) -> dict[str, list[str]]:
+    """The byline fields the engine's table entry locates (`Engine.byline_xpaths`)."""
+    out: dict[str, list[str]] = {}
+    for key, xpath in (engine.byline_xpaths if engine is not None else {}).items():
+        values = []
+        for el in tree.xpath(xpath):
+            value = el.get("datetime") if key == "published" else _text(el)
+            if value and (key != "published" or parse_datetime(value)):
+                values.append(norm_ws(value))
+        if values:
+            out[key] = _dedupe(values)
+    return out
+
+
 def _from_byline(
     index: PageIndex, scope: etree._Element, engine: Engine | None = None
 ) -> dict[str, Any]:
@@ -1056,7 +1070,12 @@ def _from_byline(
     authors = _byline_authors(index, scope)
     if authors:
         out["authors"] = authors
+    engine_byline = _engine_byline(tree, engine)
+    if "authors" not in out and engine_byline.get("authors"):
+        out["authors"] = engine_byline["authors"]
     out.update(_byline_dates(index, scope))
+    if "published" not in out and engine_byline.get("published"):
+        out["published"] = engine_byline["published"][0]
     if "published" not in out:
         sentence = _sentence_date(scope, tree)
         if sentence:
@@ -1074,6 +1093,9 @@ def _from_byline(
         out["categories"] = _dedupe(terms["category"])
     if terms["tag"]:
         out["tags"] = _dedupe(terms["tag"])
+    for key in ("categories", "tags"):
+        if key not in out and engine_byline.get(key):
+            out[key] = engine_byline[key]
 
     for box in _select(index.classed(*_IMAGE_CLASSES), scope, tree):
         img = next(box.iter("img"), None)
