@@ -108,7 +108,7 @@ def _entry_blocks(tree: lxml_html.HtmlElement, url: str, engine: Engine | None) 
     for entry in tree.xpath(
         "//*[self::article or contains(concat(' ', @class, ' '), ' h-entry ')"
         " or contains(concat(' ', @class, ' '), ' hentry ')]"
-        "[not(ancestor-or-self::*[contains(@class, 'comment')])]"
+        f"[not(ancestor-or-self::*[contains(@class, 'comment')])][not({_OUTSIDE_MAIN})]"
         "[not(ancestor::article or ancestor::*[contains(@class, 'h-entry')])]"
     ):
         hrefs = entry.xpath(heads)
@@ -120,21 +120,29 @@ def _entry_blocks(tree: lxml_html.HtmlElement, url: str, engine: Engine | None) 
         h
         for h in tree.xpath(
             "//*[self::h2 or self::h3][a[@href]][contains(@class, 'title')]"
-            "[not(ancestor::*[contains(@class, 'comment') or self::aside or self::footer])]"
-            "/a/@href"
+            f"[not({_OUTSIDE_MAIN})]/a/@href"
         )
         if not _same_page(h, url)
     ]
-    dated = set()
-    for href in tree.xpath(
-        f"//*[self::h2 or self::h3 or self::h4 or self::li]//a/@href[not({_OUTSIDE_MAIN})]"
-    ):
-        parts = urlsplit(href)
-        if parts.netloc and parts.netloc != urlsplit(url).netloc:
-            continue
-        if parts.path and not _same_page(href, url) and engine_table.url_date(parts.path, engine):
-            dated.add(parts.path)
-    return max(elsewhere, len(titles), len(dated)), itself
+    host = urlsplit(url).netloc
+
+    def dated(xpath: str) -> int:
+        found = set()
+        for href in tree.xpath(f"{xpath}[not({_OUTSIDE_MAIN})]"):
+            parts = urlsplit(href)
+            if parts.netloc and parts.netloc != host:
+                continue
+            if (
+                parts.path
+                and not _same_page(href, url)
+                and engine_table.url_date(parts.path, engine)
+            ):
+                found.add(parts.path)
+        return len(found)
+
+    in_headings = dated("//*[self::h2 or self::h3 or self::h4]//a/@href")
+    in_lists = dated("//li//a/@href")  # a post may link a few older posts in a list
+    return max(elsewhere, len(titles), in_headings, in_lists if in_lists >= 3 else 0), itself
 
 
 def _link_density(tree: lxml_html.HtmlElement) -> tuple[float, int]:
@@ -198,20 +206,22 @@ def classify(
     entries_xpath = "//article | //*[contains(concat(' ', @class, ' '), ' h-entry ')]"
     articles = tree.xpath(entries_xpath)
     marked = classes | (_classes(articles[0]) if len(articles) == 1 else set())
+    # an engine's classes are exact on that engine; on an unknown one, only a hint
+    exact = STRONG if engine is not None else MEDIUM
     for entry in engine_table.ENGINES if engine is None else (engine,):
         if _has_class(classes, entry.listing_classes):
-            votes["classes"] = ("listing", STRONG)
+            votes["classes"] = ("listing", exact)
         elif _has_class(marked, entry.post_classes):
-            votes["classes"] = ("post", STRONG)
+            votes["classes"] = ("post", exact)
         elif _has_class(marked, entry.page_classes):
-            votes["classes"] = ("page", STRONG)
+            votes["classes"] = ("page", exact)
         elif _has_class(classes, entry.weak_listing_classes):
             votes["classes"] = ("listing", WEAK)
         else:
             continue
         break
     if "page" in classes and any(c.startswith("page-id-") for c in classes):
-        votes.setdefault("classes", ("page", STRONG))  # WordPress, recognised or not
+        votes.setdefault("classes", ("page", exact))  # WordPress, recognised or not
 
     trusted = engine is None or engine.ld_types_reliable
     ld = _ld_types(tree)
@@ -242,10 +252,10 @@ def classify(
         votes["url"] = ("listing", MEDIUM)
     elif any(match_any(e.page_paths, path) for e in rules):
         votes["url"] = ("page", MEDIUM)
-    elif engine_table.url_date(path, engine):
+    elif engine_table.is_post_path(path, engine):
         votes["url"] = ("post", MEDIUM)
     elif engine is not None and engine.post_paths:
-        votes["url"] = ("page", WEAK)  # not the engine's dated post permalink
+        votes["url"] = ("page", WEAK)  # not the engine's post permalink
 
     entries, itself = _entry_blocks(tree, url, engine)
     if entries >= 6:

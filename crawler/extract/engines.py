@@ -35,7 +35,7 @@ class Engine:
     listing_classes: frozenset[str] = frozenset()  # ... an archive, home, search, 404
     weak_listing_classes: frozenset[str] = frozenset()  # set on more than listings by themes
     listing_paths: tuple[re.Pattern[str], ...] = ()  # archive URL paths
-    post_paths: tuple[re.Pattern[str], ...] = ()  # dated post permalinks (groups year/month/day)
+    post_paths: tuple[re.Pattern[str], ...] = ()  # post permalinks (dated: groups year/month/day)
     page_paths: tuple[re.Pattern[str], ...] = ()  # static page URL paths
     category_paths: tuple[re.Pattern[str], ...] = ()  # a category archive link
     tag_paths: tuple[re.Pattern[str], ...] = ()  # a tag archive link
@@ -146,6 +146,12 @@ ENGINES: tuple[Engine, ...] = (
         tag_paths=_rx(r"/search/label/"),
     ),
     Engine(
+        name="substack",
+        markers=("substackcdn.com", "substack.com/"),
+        post_paths=_rx(r"^/p/[^/]+/?$"),
+        listing_paths=_rx(r"^/archive/?$", r"^/s/[^/]+/?$"),
+    ),
+    Engine(
         name="mkdocs",  # Material for MkDocs' blog plugin
         generator=re.compile(r"^mkdocs", re.I),
         listing_paths=_rx(r"/blog/(?:archive|category|page)/", r"/blog/?$"),
@@ -207,15 +213,20 @@ def strip_index(path: str) -> str:
     return _INDEX_FILE.sub("/", path)
 
 
+def is_post_path(path: str, engine: Engine | None) -> bool:
+    """The path is a post permalink of the engine (or, engine unknown, a dated one)."""
+    return any(match_any(entry.post_paths, path) for entry in engines_for(engine))
+
+
 def url_date(path: str, engine: Engine | None) -> tuple[int, int, int | None] | None:
-    """(year, month, day or None) when the path is a dated post permalink of the engine (or,
-    engine unknown, of the generic patterns); digits elsewhere in a URL are no date."""
+    """(year, month, day or None) when the path is a dated post permalink (the engine's, or
+    one of the shapes most engines use); digits elsewhere in a URL are no date."""
     for entry in engines_for(engine):
         if entry.post_paths:
             m = match_any(entry.post_paths, path)
+            if m and "year" not in m.groupdict():
+                return None  # an undated permalink: a post, but no date in its URL
             if m:
                 day = m.groupdict().get("day")
                 return int(m["year"]), int(m["month"]), int(day) if day else None
-            if entry is engine:
-                return None  # the engine says how its posts are dated: nothing else is
     return None
