@@ -331,3 +331,39 @@ def test_feed_hint_confirms_a_section():
     meta = extract_metadata(doc(f"<article><h1>T</h1>{TEXT}</article>", head),
                             "https://b.example/t/", Hints(categories=["Kochen"]))  # fmt: skip
     assert meta["categories"] == ["Kochen"]
+
+
+def test_related_post_cards_do_not_make_a_post_a_listing():
+    cards = "".join(
+        f"<article><h3><a href='/2023/0{i}/anderer-{i}/'>Anderer {i}</a></h3></article>"
+        for i in range(1, 5)
+    )
+    page = doc(
+        f"<main><article><h1>Brot</h1>{TEXT}<ul><li><a href='/2022/01/alt/'>alt</a></li></ul>"
+        f"</article><section class='related-posts'>{cards}</section></main>",
+        OG_ARTICLE,
+    )
+    kind, votes = classify(page, "https://b.example/brot-backen/")
+    assert kind == "post", votes
+    assert "entries" not in votes
+
+
+def test_an_unknown_engines_generic_body_class_is_only_a_hint():
+    page = doc(
+        f"<main><article><h1>Brot</h1><time datetime='2023-08-27'>27.8.</time>{TEXT}</article>"
+        "</main>",
+        OG_ARTICLE,
+        "class='blog archive'",
+    )
+    kind, votes = classify(page, "https://b.example/2023/08/brot/")
+    assert kind == "post", votes
+    assert votes["classes"] == "listing:2"
+
+
+def test_substack_posts_by_their_permalink():
+    head = "<link rel='stylesheet' href='https://substackcdn.com/bundle/main.css'>"
+    post = doc(f"<main><article><h1>Brot</h1>{TEXT}</article></main>", head)
+    kind, votes = classify(post, "https://x.substack.com/p/brot-backen")
+    assert (kind, votes["url"], votes["engine"]) == ("post", "post:2", "substack")
+    archive = doc(f"<main>{TEXT}</main>", head)
+    assert classify(archive, "https://x.substack.com/archive")[0] == "listing"
