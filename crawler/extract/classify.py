@@ -223,7 +223,7 @@ def classify(
     if "page" in classes and any(c.startswith("page-id-") for c in classes):
         votes.setdefault("classes", ("page", exact))  # WordPress, recognised or not
 
-    trusted = engine is None or engine.ld_types_reliable
+    trusted = engine is None or engine.types_reliable
     ld = _ld_types(tree)
     if ld & _POST_LD_TYPES:
         votes["json_ld"] = ("post", MEDIUM if trusted else WEAK)

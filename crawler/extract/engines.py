@@ -40,7 +40,7 @@ class Engine:
     category_paths: tuple[re.Pattern[str], ...] = ()  # a category archive link
     tag_paths: tuple[re.Pattern[str], ...] = ()  # a tag archive link
     nav_page_classes: frozenset[str] = frozenset()  # menu link classes that name pages
-    ld_types_reliable: bool = True  # False: writes BlogPosting on static pages too
+    types_reliable: bool = True  # False: types static pages BlogPosting / og:type article too
     # where the engine prints a post's byline when no generic rule finds it (a sidebar, say):
     # field (authors, published, categories, tags) -> XPath of elements whose text (or, for
     # dates, @datetime) is the value
@@ -96,7 +96,7 @@ ENGINES: tuple[Engine, ...] = (
         listing_paths=_rx(r"/page\d+/?$", r"/(?:categories|tags)/[^/]+/?$"),
         post_paths=_rx(rf"/{_Y}/{_M}/{_D}/{_SLUG}"),
         nav_page_classes=frozenset({"page-link"}),
-        ld_types_reliable=False,  # jekyll-seo-tag types static pages BlogPosting
+        types_reliable=False,  # jekyll-seo-tag types static pages BlogPosting
     ),
     Engine(
         name="hexo",
@@ -111,7 +111,7 @@ ENGINES: tuple[Engine, ...] = (
         name="hugo",
         generator=re.compile(r"^hugo", re.I),
         listing_paths=_rx(r"^/(?:posts?|blog|articles)/?$", r"/(?:categories|tags|series)/"),
-        ld_types_reliable=True,
+        types_reliable=False,  # its OpenGraph template says `article` on every single page
     ),
     Engine(
         name="ghost",

@@ -933,6 +933,13 @@ def _byline_dates(index: PageIndex, scope: etree._Element) -> dict[str, str]:
             if value:
                 out["published"] = value
                 break
+    if "published" not in out and scope is not tree:  # the post's first <time>, outside its text
+        for el in _select(scope.iter("time"), scope, tree):
+            inside_text = any(_tokens(a) & _CONTENT_TOKENS for a in el.iterancestors())
+            value = _date_value(el)
+            if value and not inside_text:
+                out["published"] = value
+                break
     return out
 
 

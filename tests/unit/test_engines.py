@@ -367,3 +367,22 @@ def test_substack_posts_by_their_permalink():
     assert (kind, votes["url"], votes["engine"]) == ("post", "post:2", "substack")
     archive = doc(f"<main>{TEXT}</main>", head)
     assert classify(archive, "https://x.substack.com/archive")[0] == "listing"
+
+
+def test_hugo_static_page_and_post_despite_og_type_article_everywhere():
+    head = (
+        '<meta name="generator" content="Hugo 0.125.0">'
+        '<meta property="og:type" content="article">'
+        '<meta property="article:section" content="posts">'
+    )
+    about = doc(f"<main><article><h1>Über mich</h1>{TEXT}</article></main>", head)
+    kind, votes = classify(about, "https://b.example/about/")
+    assert kind == "page", votes
+    post = doc(
+        f"<main><article><h1>Brot</h1><time datetime='2024-02-01T10:00:00+01:00'>1. Februar"
+        f"</time>{TEXT}</article></main>",
+        head,
+    )
+    assert classify(post, "https://b.example/posts/brot/")[0] == "post"
+    meta = extract_metadata(post, "https://b.example/posts/brot/")
+    assert meta["categories"] == [] and meta["published"] == "2024-02-01T10:00:00+01:00"
