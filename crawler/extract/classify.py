@@ -12,13 +12,13 @@ log can say why (`classified URL as KIND ...`, DEBUG).
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
 from crawler.extract import engines as engine_table
 from crawler.extract.engines import Engine, detect_engine, engines_for, match_any
+from crawler.extract.metadata import jsonld_items
 from crawler.extract.types import Hints, PageKind
 
 _POST_LD_TYPES = {
@@ -68,6 +68,8 @@ def _has_class(classes: set[str], wanted: frozenset[str]) -> bool:
 
 
 def _ld_types(tree: lxml_html.HtmlElement) -> set[str]:
+    """The schema.org types of the page's JSON-LD (read by the one JSON-LD reader that
+    metadata and comments use), `mainEntity` included."""
     found: set[str] = set()
 
     def walk(node: object) -> None:
@@ -76,18 +78,13 @@ def _ld_types(tree: lxml_html.HtmlElement) -> set[str]:
             for k in kind if isinstance(kind, list) else [kind]:
                 if isinstance(k, str):
                     found.add(k.rsplit("/", 1)[-1].lower())
-            for key in ("@graph", "mainEntity"):
-                if key in node:
-                    walk(node[key])
+            if "mainEntity" in node:
+                walk(node["mainEntity"])
         elif isinstance(node, list):
             for item in node:
                 walk(item)
 
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            walk(json.loads(script.text or ""))
-        except ValueError:
-            continue
+    walk(jsonld_items(tree))
     return found
 
 
