@@ -510,6 +510,7 @@ def _parquet_schema() -> Any:
             ("schema_version", pa.int32()),
             ("url", pa.string()),
             ("canonical_url", pa.string()),
+            ("declared_canonical_url", pa.string()),
             ("site", pa.string()),
             ("kind", pa.string()),
             ("title", pa.string()),

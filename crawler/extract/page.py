@@ -16,6 +16,7 @@ from crawler.extract.comments import extract_comments
 from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
+from crawler.urls import record_identity
 from schemas import Comment, Extractor, PostRecord, content_hash
 from schemas.version import VERSION, package_version
 
@@ -150,10 +151,13 @@ def build_record(
     title = meta.get("title") or (hints.title if hints else None)
     if not title:
         return None, "no title found"
+    declared = meta.get("canonical_url")
+    canonical = record_identity(url, declared, site)
     try:
         record = PostRecord(
             url=url,
-            canonical_url=meta.get("canonical_url") or url,
+            canonical_url=canonical,
+            declared_canonical_url=declared if declared and declared != canonical else None,
             site=site,
             kind=kind,
             title=title,
