@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import platform
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -30,6 +31,7 @@ import orjson
 
 from archive import store
 from schemas.post import PostRecord, Tombstone
+from schemas.version import VERSION, package_version
 
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -539,6 +541,7 @@ def _parquet_schema() -> Any:
             ("schema_version", pa.int32()),
             ("url", pa.string()),
             ("canonical_url", pa.string()),
+            ("declared_canonical_url", pa.string()),
             ("site", pa.string()),
             ("kind", pa.string()),
             ("title", pa.string()),
@@ -707,6 +710,12 @@ def build_parser(commands: Sequence[Command] | None = None) -> argparse.Argument
         prog="blogarchive", description="Archive blog posts, and inspect and export the archive."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"blogarchive {VERSION} (trafilatura {package_version('trafilatura')}, "
+        f"Scrapy {package_version('Scrapy')}, Python {platform.python_version()})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, add_arguments, run in COMMANDS if commands is None else commands:
         doc = (run.__doc__ or "").strip().splitlines()

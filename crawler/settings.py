@@ -3,12 +3,7 @@
 Override any of them on the command line (`-s NAME=VALUE`) or in a project of your own.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    _VERSION = version("blogarchive")
-except PackageNotFoundError:
-    _VERSION = "0.1.0"
+from schemas.version import VERSION
 
 BOT_NAME = "blogarchive"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -49,7 +44,7 @@ ADDONS = {"crawler.redis.ScaleOut": 0}  # does nothing unless SCALE_OUT_REDIS_UR
 
 # -- politeness ---------------------------------------------------------------------------
 CONTACT = ""  # your URL or e-mail: appended to the User-Agent so site owners can reach you
-USER_AGENT = f"blogarchive/{_VERSION}"
+USER_AGENT = f"blogarchive/{VERSION}"
 ROBOTSTXT_OBEY = True
 CRAWL_DELAY_ENABLED = True  # honour robots.txt Crawl-delay (Scrapy itself ignores it)
 CRAWL_DELAY_MAX = 60.0
@@ -124,4 +119,20 @@ FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port on a scheduled crawl
 LOG_LEVEL = "INFO"
+# The startup banner's "Versions:" line: ours and the extraction stack first, then Scrapy's list.
+LOG_VERSIONS = [
+    "blogarchive",
+    "trafilatura",
+    "pydantic",
+    "warcio",
+    "lxml",
+    "libxml2",
+    "parsel",
+    "w3lib",
+    "Twisted",
+    "Python",
+    "pyOpenSSL",
+    "cryptography",
+    "Platform",
+]
 STATS_FILE = None  # path: the final crawl stats as JSON, for monitoring and tests

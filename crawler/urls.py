@@ -16,6 +16,9 @@ __all__ = [
     "TRACKING_PARAMS",
     "SiteScope",
     "canonicalize",
+    "directory_url",
+    "record_identity",
+    "same_resource",
     "is_asset",
     "is_feed_url",
     "is_never_content",
@@ -106,16 +109,64 @@ def _strip_www(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
+_INDEX_FILE = re.compile(r"/(?:index|default)\.(?:html?|shtml|php|aspx?)$", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=65536)
 def url_key(url: str) -> str:
-    """Dedupe identity of a URL: canonical form, ``www.`` and a trailing slash ignored."""
+    """Dedupe identity of a URL: canonical form, ``www.``, a trailing slash and a directory
+    index file (``/a/index.html`` is ``/a/``) ignored."""
     parts = urlsplit(canonicalize(url))
     if parts.scheme not in DEFAULT_PORTS:
         return urlunsplit(parts)
     userinfo, at, hostport = parts.netloc.rpartition("@")
     netloc = f"{userinfo}{at}{_strip_www(hostport)}"
-    path = parts.path.rstrip("/") or "/"
+    path = _INDEX_FILE.sub("/", parts.path).rstrip("/") or "/"
     return urlunsplit((parts.scheme, netloc, path, parts.query, ""))
+
+
+_DIRECTORY_INDEX = re.compile(r"/index\.html?$", re.IGNORECASE)
+
+
+def directory_url(url: str) -> str:
+    """``/a/index.html`` -> ``/a/``: the spelling blogs link a static page under (the
+    directory index is what a static host serves for the directory)."""
+    parts = urlsplit(url)
+    if not _DIRECTORY_INDEX.search(parts.path):
+        return url
+    return urlunsplit(parts._replace(path=_DIRECTORY_INDEX.sub("/", parts.path)))
+
+
+def same_resource(a: str, b: str) -> bool:
+    """Two spellings of one page: equal keys once scheme and port are ignored as well."""
+    try:
+        ka, kb = urlsplit(url_key(a)), urlsplit(url_key(b))
+    except ValueError:
+        return False
+    host = lambda p: (p.hostname or "").removeprefix("www.")  # noqa: E731
+    return (host(ka), ka.path, ka.query) == (host(kb), kb.path, kb.query)
+
+
+def record_identity(url: str, declared: str | None, site: str | None = None) -> str:
+    """The `canonical_url` of a record fetched at `url` whose page declares `declared`
+    (`rel=canonical`, `og:url`). The declaration is evidence, not an order: it names the
+    record only when it is a URL of the same blog (`site`'s scope; without a site, the same
+    host and port) and not merely another spelling of `url` (an ``index.html`` suffix,
+    another scheme or port): a canonical pointing to another blog (a cross-post) never makes
+    this page a version of that blog's post."""
+    if not declared or declared == url or same_resource(url, declared):
+        return url
+    try:
+        scope = (
+            SiteScope(site)
+            if site
+            else SiteScope(f"{urlsplit(url).scheme}://{urlsplit(url).netloc}/")
+        )
+    except ValueError:
+        return url
+    if not scope.contains(declared) or is_never_content(declared):
+        return url
+    return canonicalize(declared)
 
 
 _ASSET_EXTENSIONS = frozenset(

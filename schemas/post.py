@@ -80,7 +80,15 @@ class PostRecord(BaseModel):
 
     schema_version: int = SCHEMA_VERSION
     url: str = Field(description="the URL the page was fetched from, after redirects")
-    canonical_url: str = Field(description="the URL that identifies the post (rel=canonical)")
+    canonical_url: str = Field(
+        description="the URL that identifies the post: the URL fetched, or its rel=canonical "
+        "when that names another URL of the same blog"
+    )
+    declared_canonical_url: str | None = Field(
+        None,
+        description="the page's rel=canonical / og:url when it is not `canonical_url` (another "
+        "blog's post it was cross-posted from, an index.html spelling): information only",
+    )
     site: str = Field(description="the blog the post belongs to: its start URL")
     kind: Literal["post", "page"]
     title: str

@@ -118,6 +118,29 @@ _META_CLASSES = frozenset(
     }
 )
 _BR = "\x00"
+# text for screen readers only (or hidden): "In reply to Martina.", "Says:", "(opens in a new tab)"
+_HIDDEN_CLASSES = frozenset(
+    {"screen-reader-text", "screen-reader-only", "sr-only", "sr-text", "visually-hidden",
+     "visuallyhidden", "hidden-visually", "u-hidden-visually", "element-invisible",
+     "assistive-text", "a11y-hidden", "show-for-sr", "offscreen", "hide-text", "hidden",
+     "is-hidden", "screenreader", "screen-reader", "sr-only-focusable", "vh"}
+)  # fmt: skip
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|clip\s*:\s*rect\(\s*0|"
+    r"clip-path\s*:\s*inset\(\s*50%|(?:left|text-indent)\s*:\s*-\d{3,}",
+    re.IGNORECASE,
+)
+
+
+def is_hidden(el: etree._Element) -> bool:
+    """Visually hidden: a screen-reader-only class, the `hidden` attribute, a hiding style."""
+    if el.get("hidden") is not None:
+        return True
+    classes = el.get("class")
+    if classes and _HIDDEN_CLASSES.intersection(classes.lower().split()):
+        return True
+    style = el.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
 
 
 def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
@@ -143,6 +166,7 @@ def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
                 isinstance(tag, str)
                 and tag not in _SKIP_TAGS
                 and not (skip_meta and _META_CLASSES.intersection(child.get("class", "").split()))
+                and not is_hidden(child)
             ):
                 if tag == "br":
                     current.append(_BR)
@@ -169,9 +193,25 @@ def _tokens(el: etree._Element) -> set[str]:
     return set(el.get("class", "").split())
 
 
-def _kind(el: etree._Element) -> str:
-    toks = _tokens(el)
-    return "pingback" if "pingback" in toks else "trackback" if "trackback" in toks else "comment"
+_PING_BOX = re.compile(r"^(?:pings?|pinglist|ping-?list|\S*pingbacks?\S*|\S*trackbacks?\S*)$")
+_PING_LABEL = re.compile(r"^\s*(pingback|trackback)\s*:", re.IGNORECASE)
+
+
+def _kind(el: etree._Element, label: str = "") -> str:
+    """comment, pingback or trackback: by the item's classes (`pingback`, `type-pingback`...),
+    the list it sits in (`#pings`, `.pingbacklist`, `.trackbacks`...), or its printed label
+    ("Pingback: Site")."""
+    for node in chain((el,), el.iterancestors()):
+        if node.tag in ("body", "html"):
+            break
+        words = [t.lower() for t in _tokens(node)] + [(node.get("id") or "").lower()]
+        for word in words:
+            if "trackback" in word and (node is el or _PING_BOX.match(word)):
+                return "trackback"
+            if ("pingback" in word and node is el) or (node is not el and _PING_BOX.match(word)):
+                return "trackback" if "trackback" in word else "pingback"
+    m = _PING_LABEL.match(label)
+    return m.group(1).lower() if m else "comment"
 
 
 def _owned(elements: Iterable[etree._Element], owner: etree._Element, items: set) -> list:
@@ -256,7 +296,18 @@ def _threaded_items(index: PageIndex) -> list[etree._Element]:
     with_id = [el for el in items if el.get("id")]
     if with_id:
         # Drupal and others put the id on an outer box and class "comment" on an inner one too
-        return with_id
+        items = with_id
+    # items a theme marks by their id alone (`<li id="comment-9">` in a list of pings)
+    known = set(items)
+    for el in index.tree.xpath("//li[starts-with(@id, 'comment-')]"):
+        if el in known or not _ID_PATTERN.match(el.get("id", "")) or _in_widget(el):
+            continue
+        if any(a in known for a in el.iterancestors()) or any(d in known for d in el.iter()):
+            continue
+        items.append(el)
+    if len(items) > len(known):
+        order = {el: i for i, el in enumerate(index.tree.iter())}
+        items.sort(key=order.__getitem__)
     return items
 
 
@@ -306,7 +357,7 @@ def _from_threaded(index: PageIndex) -> list[dict]:
             parent_id = el.get("data-parent-id") or el.get("data-parent") or None
             if parent_id in ("0", ""):
                 parent_id = None
-        kind = _kind(el)
+        kind = _kind(el, norm_ws(comment_text(el, skip_meta=False))[:40])
 
         author_el = None
         for xp in _AUTHOR_XPATHS:
@@ -315,6 +366,8 @@ def _from_threaded(index: PageIndex) -> list[dict]:
                 break
         author = _inline(author_el) if author_el is not None else None
         author = re.sub(r"\s*(?:says|sagt|schreibt|dit|dice|zegt):?$", "", author or "") or None
+        if author and kind != "comment":
+            author = _PING_LABEL.sub("", author).strip() or None
 
         published = None
         for xp in _DATE_XPATHS:

@@ -112,7 +112,13 @@ class _Renderer:
             self.md.append("\n")
         elif tag in ("pre", "table"):
             self.flush()
-            self._pre(el) if tag == "pre" else self._table(el)
+            gutter = gutter_code(el) if tag == "table" else None
+            if gutter is not None:
+                self._code(*gutter)
+            elif tag == "pre":
+                self._pre(el)
+            else:
+                self._table(el)
         elif tag in BLOCK_TAGS:
             self._block(el, tag)
         else:
@@ -176,7 +182,15 @@ class _Renderer:
         self.md[start:] = [lead + wrapped + trail]
 
     def _pre(self, el: etree._Element) -> None:
-        raw = "".join(_pre_text(el)).replace("\u00a0", " ").replace("\r\n", "\n")
+        lang = ""
+        for cls in (el.get("class") or "").split() + _code_classes(el):
+            if cls.startswith(("language-", "lang-")):
+                lang = cls.split("-", 1)[1]
+                break
+        self._code("".join(_pre_text(el)), lang)
+
+    def _code(self, raw: str, lang: str) -> None:
+        raw = raw.replace("\u00a0", " ").replace("\r\n", "\n")
         lines = raw.split("\n")
         while lines and not lines[0].strip():
             lines.pop(0)
@@ -189,11 +203,6 @@ class _Renderer:
         fence = "```"
         while fence in code:
             fence += "`"
-        lang = ""
-        for cls in (el.get("class") or "").split() + _code_classes(el):
-            if cls.startswith(("language-", "lang-")):
-                lang = cls.split("-", 1)[1]
-                break
         self.blocks.append(
             Block("pre", text, f"{fence}{lang}\n{code}\n{fence}", tuple(self.quotes))
         )
@@ -239,6 +248,57 @@ class _Renderer:
         lines.append("|" + "|".join(["---"] * width) + "|")
         lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in body]
         self.blocks.append(Block("table", text, "\n".join(lines), tuple(self.quotes)))
+
+
+_LINE_NUMBERS = re.compile(r"^[\d\s]*$")
+_GUTTER_CLASSES = frozenset({"gutter", "linenos", "lineno", "line-numbers", "hljs-ln-numbers",
+                             "gl", "ln", "line-number", "code-gutter"})  # fmt: skip
+_CODE_CLASSES = frozenset({"code", "hljs-ln-code", "highlight", "line-code", "blob-code"})
+_LANG_PREFIXES = ("language-", "lang-")
+
+
+def _cell_classes(el: etree._Element) -> set[str]:
+    return set((el.get("class") or "").split())
+
+
+def gutter_code(table: etree._Element) -> tuple[str, str] | None:
+    """(code, language) of a table that is a code block with a line-number gutter (Hexo,
+    Pygments `linenos="table"`, Rouge, highlight.js line-number plugins): each row a cell of
+    line numbers only and a cell of code. None for any other table."""
+    rows = [r for r in table.iter("tr") if _owner_table(r) is table]
+    if not rows:
+        return None
+    lines: list[str] = []
+    marked = False
+    for row in rows:
+        cells = [c for c in row if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
+        if len(cells) != 2:
+            return None
+        numbers, code = cells
+        if not _LINE_NUMBERS.match("".join(numbers.itertext())):
+            return None
+        classes = _cell_classes(numbers) | _cell_classes(code)
+        has_pre = code.find(".//pre") is not None or code.tag == "pre"
+        if classes & (_GUTTER_CLASSES | _CODE_CLASSES) or has_pre:
+            marked = True
+        pres = code.findall(".//pre")
+        lines.append("".join(_pre_text(pres[0] if pres else code)).rstrip("\n"))
+    if not marked:
+        return None
+    lang = ""
+    for el in table.iter():
+        for cls in _cell_classes(el) if isinstance(el.tag, str) else ():
+            if cls.startswith(_LANG_PREFIXES):
+                lang = cls.split("-", 1)[1]
+                break
+        if lang:
+            break
+    if not lang:
+        figure = table.getparent()
+        tokens = _cell_classes(figure) if figure is not None else set()
+        if "highlight" in tokens and len(tokens) == 2:
+            lang = next(t for t in tokens if t != "highlight")  # Hexo: class="highlight python"
+    return "\n".join(lines), lang
 
 
 def _owner_table(el: etree._Element) -> etree._Element | None:

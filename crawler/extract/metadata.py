@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler.extract.engines import Engine, detect_engine, engines_for, match_any, url_date
 from crawler.extract.types import Hints
 
 __all__ = ["extract_metadata", "parse_datetime", "iso_aware", "is_excluded", "jsonld_items"]
@@ -216,8 +217,117 @@ def _not_future(dt: datetime) -> bool:
     return aware <= now + timedelta(days=1)
 
 
-_URL_DATE = re.compile(r"/((?:19|20)\d{2})/([01]\d)/([0-3]\d)/")
-_URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d{2})/([01]\d)/")
+# Month names of the big languages written in Latin or Cyrillic script (nominative and
+# genitive forms, common abbreviations): a visible "27. August 2023" / "August 27, 2023".
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january jan januar jänner janvier enero ene gennaio gen janeiro januari styczeń stycznia"
+        " sty januar январь января",
+        "february feb februar feber février fevrier febrero febbraio fevereiro fev februari luty"
+        " lutego lut февраль февраля",
+        "march mar märz maerz mars marzo março marco maart marzec marca мар март марта",
+        "april apr avril abril aprile abr kwiecień kwietnia kwi апрель апреля",
+        "may mai mayo maggio maio mei maj maja май мая",
+        "june jun juni juin junio giugno giu junho czerwiec czerwca cze июнь июня",
+        "july jul juli juillet julio luglio lug julho lipiec lipca lip июль июля",
+        "august aug août aout agosto ago augustus sierpień sierpnia sie augusti август августа",
+        "september sep sept septembre septiembre settembre set setembro wrzesień września wrz"
+        " сентябрь сентября",
+        "october oct oktober octobre octubre ottobre ott outubro out październik października"
+        " paź okt октябрь октября",
+        "november nov novembre noviembre novembro listopad listopada lis ноябрь ноября",
+        "december dec dez dezember décembre decembre diciembre dic dicembre dezembro grudzień"
+        " grudnia gru desember december декабрь декабря",
+    ),
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS.setdefault(_name, _number)
+_MONTH_RX = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_TIME_RX = (
+    r"(?:\D{1,12}?(?P<hour>[01]?\d|2[0-3])[:.h](?P<minute>[0-5]\d)\s*(?P<ampm>[ap]\.?m\.?)?)?"
+)
+_TEXT_DATES = (
+    re.compile(  # 27. August 2023, 27 août 2023, 27 de agosto de 2023, 27 августа 2023
+        rf"(?<!\d)(?P<day>[0-3]?\d)\.?(?:º|er)?\s+(?:de\s+)?(?P<month>{_MONTH_RX})\.?,?\s+(?:de\s+)?"
+        rf"(?P<year>(?:19|20)\d\d)(?!\d){_TIME_RX}",
+        re.IGNORECASE,
+    ),
+    re.compile(  # August 27, 2023; Aug 27th 2023
+        rf"(?<![\w])(?P<month>{_MONTH_RX})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?,?\s+"
+        rf"(?P<year>(?:19|20)\d\d)(?!\d){_TIME_RX}",
+        re.IGNORECASE,
+    ),
+    re.compile(  # 27.08.2023 (day first, as in most of Europe)
+        rf"(?<![\d.])(?P<day>[0-3]?\d)\.(?P<month>[01]?\d)\.(?P<year>(?:19|20)\d\d)(?![\d]){_TIME_RX}"
+    ),
+    re.compile(
+        rf"(?<!\d)(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d){_TIME_RX}"
+    ),
+)
+_PUBLISH_WORDS = re.compile(
+    r"veröffentlicht|publiziert|geschrieben|erschienen|published|posted|written|publié|"
+    r"publicado|pubblicato|gepubliceerd|geplaatst|opublikowano|publicerad|publiceret|"
+    r"publisert|опубликовано|am\s|on\s|le\s|el\s|il\s",
+    re.IGNORECASE,
+)
+_UPDATE_WORDS = re.compile(
+    r"aktualisiert|geändert|updated|modified|mis à jour|actualizado|aggiornato|bijgewerkt",
+    re.IGNORECASE,
+)
+
+
+def text_date(text: str) -> str | None:
+    """The first date written out in a sentence ("am 27. August 2023 um 14:30", "August 27,
+    2023", "27.08.2023"), as naive ISO 8601; None when there is none. A date that follows an
+    update word ("Aktualisiert am ...", "updated on ...") is not taken."""
+    best: tuple[int, str] | None = None
+    for pattern in _TEXT_DATES:
+        for m in pattern.finditer(text):
+            if _UPDATE_WORDS.search(text[max(0, m.start() - 30) : m.start()]):
+                continue
+            month = m["month"]
+            number = int(month) if month.isdigit() else _MONTHS.get(month.lower().rstrip("."))
+            try:
+                dt = datetime(int(m["year"]), number or 0, int(m["day"]))
+            except (ValueError, TypeError):
+                continue
+            if m["hour"]:
+                hour = int(m["hour"])
+                if m["ampm"]:
+                    hour = hour % 12 + (12 if m["ampm"].lower().startswith("p") else 0)
+                dt = dt.replace(hour=hour, minute=int(m["minute"]))
+            value = dt.isoformat() if m["hour"] else dt.date().isoformat()
+            if best is None or m.start() < best[0]:
+                best = (m.start(), value)
+            break
+    return best[1] if best else None
+
+
+def _sentence_date(scope: etree._Element, tree: etree._Element) -> str | None:
+    """A publication date the theme prints only as words in the post's byline or footer
+    ("Dieser Beitrag wurde am 27. August 2023 von Anna veröffentlicht"): text of the post's
+    element outside its content, comments and sidebars; a sentence with a publishing word
+    first, never one about an update."""
+    fallback = None
+    for el in scope.iter(etree.Element):
+        if el.tag in _SKIP_TEXT_TAGS or el.tag in ("a", "p") and el.getparent() is None:
+            continue
+        own = norm_ws(" ".join(t for t in [el.text, *(c.tail for c in el)] if t))
+        if not own or not any(ch.isdigit() for ch in own) or len(own) > 400:
+            continue
+        if any(a.get("itemprop") == "articleBody" or _tokens(a) & _CONTENT_TOKENS
+               for a in chain((el,), el.iterancestors())) or is_excluded(el):  # fmt: skip
+            continue
+        sentence = _text(el) if len(_text(el)) <= 400 else own
+        found = text_date(sentence)
+        if not found:
+            continue
+        if _PUBLISH_WORDS.search(sentence):
+            return found
+        fallback = fallback or found
+    return fallback if scope is not tree else None
 
 
 # --------------------------------------------------------------------------- JSON-LD
@@ -677,6 +787,10 @@ _TITLE_CLASSES = (
 _SITE_CLASSES = ("site-title", "wp-block-site-title", "site-name", "blog-title")
 _BLOCK_AUTHOR_CLASSES = ("wp-block-post-author__name", "wp-block-post-author-name")
 _BYLINE_CLASSES = (
+    "post-info",
+    "entry-info",
+    "article-info",
+    "article-meta",
     "byline",
     "posted-by",
     "entry-meta",
@@ -819,6 +933,13 @@ def _byline_dates(index: PageIndex, scope: etree._Element) -> dict[str, str]:
             if value:
                 out["published"] = value
                 break
+    if "published" not in out and scope is not tree:  # the post's first <time>, outside its text
+        for el in _select(scope.iter("time"), scope, tree):
+            inside_text = any(_tokens(a) & _CONTENT_TOKENS for a in el.iterancestors())
+            value = _date_value(el)
+            if value and not inside_text:
+                out["published"] = value
+                break
     return out
 
 
@@ -856,8 +977,9 @@ _CAT_PATH = re.compile(r"/(?:category|categories|kategorie|categorie|categoria|c
 _TAG_PATH = re.compile(r"/(?:tag|tags|schlagwort|etiqueta|tagged)/")
 
 
-def _term_kind(a: etree._Element) -> str | None:
-    """'category', 'tag' or None (not a term link, or another taxonomy) for a link."""
+def _term_kind(a: etree._Element, engine: Engine | None = None) -> str | None:
+    """'category', 'tag' or None (not a term link, or another taxonomy) for a link: by its
+    container's class, its rel, or (outside the post's text) the engine's term archive URL."""
     for depth, node in enumerate(a.iterancestors()):
         if depth > 4 or node.tag in _TERM_STOP_TAGS:
             break
@@ -872,7 +994,7 @@ def _term_kind(a: etree._Element) -> str | None:
             return None  # a custom taxonomy (block themes)
     rel = _rel(a)
     if "tag" not in rel and "category" not in rel:
-        return None
+        return _term_kind_by_url(a, engine)
     parts = urlsplit(a.get("href", ""))
     path, query = parts.path.lower(), parts.query.lower()
     if "category" in rel or _CAT_PATH.search(path) or "cat=" in query:
@@ -880,6 +1002,39 @@ def _term_kind(a: etree._Element) -> str | None:
     if _TAG_PATH.search(path) or "tag=" in query:
         return "tag"
     return "tag"
+
+
+_CONTENT_TOKENS = frozenset(
+    {"entry-content", "post-content", "e-content", "article-entry", "article-content",
+     "post-body", "entry-body", "article-body", "wp-block-post-content"}
+)  # fmt: skip
+
+
+_META_BOX = re.compile(r"(?:^|[\s_-])(?:meta|info|byline|footer|header|taxonomy|terms)(?:$|[\s_-])")
+
+
+def _term_kind_by_url(a: etree._Element, engine: Engine | None) -> str | None:
+    """A link to a category or tag archive (the engine's URL shapes) in the post's header or
+    footer, not in its text, where authors link whatever they like."""
+    path = urlsplit(a.get("href", "")).path
+    if not path:
+        return None
+    kind = None
+    for entry in engines_for(engine):
+        if match_any(entry.category_paths, path):
+            kind = "category"
+            break
+        if match_any(entry.tag_paths, path):
+            kind = "tag"
+            break
+    if kind is None:
+        return None
+    for node in a.iterancestors():
+        if node.tag in ("footer", "header") or _META_BOX.search(node.get("class", "")):
+            return kind  # the post's meta box, even where a theme puts it inside the text
+        if node.get("itemprop") == "articleBody" or _tokens(node) & _CONTENT_TOKENS:
+            return None
+    return kind
 
 
 _IMAGE_CLASSES = (
@@ -890,7 +1045,23 @@ _IMAGE_CLASSES = (
 )
 
 
-def _from_byline(index: PageIndex, scope: etree._Element) -> dict[str, Any]:
+def _engine_byline(tree: etree._Element, engine: Engine | None) -> dict[str, list[str]]:
+    """The byline fields the engine's table entry locates (`Engine.byline_xpaths`)."""
+    out: dict[str, list[str]] = {}
+    for key, xpath in (engine.byline_xpaths if engine is not None else {}).items():
+        values = []
+        for el in tree.xpath(xpath):
+            value = el.get("datetime") if key == "published" else _text(el)
+            if value and (key != "published" or parse_datetime(value)):
+                values.append(norm_ws(value))
+        if values:
+            out[key] = _dedupe(values)
+    return out
+
+
+def _from_byline(
+    index: PageIndex, scope: etree._Element, engine: Engine | None = None
+) -> dict[str, Any]:
     tree = index.tree
     out: dict[str, Any] = {}
     titles = _select(index.classed(*_TITLE_CLASSES), scope, tree)
@@ -906,10 +1077,19 @@ def _from_byline(index: PageIndex, scope: etree._Element) -> dict[str, Any]:
     authors = _byline_authors(index, scope)
     if authors:
         out["authors"] = authors
+    engine_byline = _engine_byline(tree, engine)
+    if "authors" not in out and engine_byline.get("authors"):
+        out["authors"] = engine_byline["authors"]
     out.update(_byline_dates(index, scope))
+    if "published" not in out and engine_byline.get("published"):
+        out["published"] = engine_byline["published"][0]
+    if "published" not in out:
+        sentence = _sentence_date(scope, tree)
+        if sentence:
+            out["published"] = sentence
 
     terms: dict[str, list[str]] = {"category": [], "tag": []}
-    term_links = [(a, kind) for a in tree.iter("a") if (kind := _term_kind(a))]
+    term_links = [(a, kind) for a in tree.iter("a") if (kind := _term_kind(a, engine))]
     kinds = dict(term_links)
     for a in _select(kinds, scope, tree):
         kind = kinds[a]
@@ -920,6 +1100,9 @@ def _from_byline(index: PageIndex, scope: etree._Element) -> dict[str, Any]:
         out["categories"] = _dedupe(terms["category"])
     if terms["tag"]:
         out["tags"] = _dedupe(terms["tag"])
+    for key in ("categories", "tags"):
+        if key not in out and engine_byline.get(key):
+            out[key] = engine_byline[key]
 
     for box in _select(index.classed(*_IMAGE_CLASSES), scope, tree):
         img = next(box.iter("img"), None)
@@ -1028,6 +1211,26 @@ def _detect_language(text: str, declared: str | None) -> tuple[str | None, bool]
 
 # --------------------------------------------------------------------------- main entry point
 
+#: Which source wins for which field, best first (the first that has a plausible value).
+#: `byline` is the page's visible post header/footer, reported as `html` for titles, site
+#: names and images; `feed`/`sitemap` are the crawl's hints; dates fall back on a dated
+#: permalink (`url`) and `htmldate`. Terms follow their own rule (`_taxonomy`): the post's
+#: visible term links first. `sources` in each record names the winner of each field.
+SOURCE_ORDER: dict[str, tuple[str, ...]] = {
+    "site_name": ("opengraph", "json-ld", "meta", "byline"),
+    "title": ("json-ld", "opengraph", "microformats", "microdata", "byline", "title-tag", "feed"),
+    "authors": ("json-ld", "microformats", "microdata", "meta", "byline", "opengraph", "feed"),
+    "published": ("json-ld", "opengraph", "microformats", "microdata", "meta", "byline",
+                  "feed", "url", "htmldate"),
+    "updated": ("json-ld", "opengraph", "microformats", "microdata", "meta", "byline",
+                "feed", "sitemap"),
+    "categories": ("byline", "microformats", "json-ld", "microdata", "opengraph", "feed"),
+    "tags": ("byline", "json-ld", "opengraph", "microdata", "feed"),
+    "description": ("json-ld", "opengraph", "meta", "microformats"),
+    "image": ("opengraph", "json-ld", "meta", "microformats", "microdata", "byline"),
+    "canonical_url": ("html", "opengraph", "json-ld"),
+}  # fmt: skip
+
 
 def extract_metadata(
     tree: lxml_html.HtmlElement, url: str, hints: Hints | None = None
@@ -1040,6 +1243,7 @@ def extract_metadata(
     hints = hints or Hints()
     scope = _scope(tree)
     index = PageIndex(tree)
+    engine = detect_engine(tree)
     meta = _meta_map(tree)
     found: dict[str, dict[str, Any]] = {
         "json-ld": _from_jsonld(tree),
@@ -1047,28 +1251,28 @@ def extract_metadata(
         "microformats": _from_microformats(index),
         "microdata": _from_microdata(tree),
         "meta": _plain_meta(meta),
-        "byline": _from_byline(index, scope),
+        "byline": _from_byline(index, scope, engine),
     }
-    order = list(found)
+    order = [name for name in SOURCE_ORDER["published"] if name in found]
     sources: dict[str, str] = {}
     result: dict[str, Any] = {}
 
     def pick(field: str, names: Iterable[str], check: Callable[[Any], Any] = bool) -> Any:
         for name in names:
-            value = found[name].get(field)
+            value = found.get(name, {}).get(field)
             if value and check(value):
                 sources[field] = name
                 return value
         return None
 
     # site name first: it is needed to clean titles
-    site_name = pick("site_name", ["opengraph", "json-ld", "meta", "byline"])
+    site_name = pick("site_name", SOURCE_ORDER["site_name"])
     if site_name and sources.get("site_name") == "byline":
         sources["site_name"] = "html"
     result["site_name"] = site_name
 
     # title
-    title = pick("title", ["json-ld", "opengraph", "microformats", "microdata", "byline"])
+    title = pick("title", SOURCE_ORDER["title"])
     if title:
         title = _strip_site_name(title, site_name)
         if sources["title"] == "byline":
@@ -1087,7 +1291,7 @@ def extract_metadata(
     # authors
     authors = pick(
         "authors",
-        ["json-ld", "microformats", "microdata", "meta", "byline", "opengraph"],
+        SOURCE_ORDER["authors"],
         check=lambda v: [a for a in v if _clean_author(a)],
     )
     authors = _dedupe(a for a in (_clean_author(x) for x in authors or []) if a)
@@ -1100,28 +1304,17 @@ def extract_metadata(
         ("published", [(hints.published, "feed")]),
         ("updated", [(hints.updated, "feed"), (hints.lastmod, "sitemap")]),
     ):
-        value, source = _pick_date(found, order, field, hint_values, url)
+        value, source = _pick_date(found, order, field, hint_values, url, engine)
         if value is None and field == "published":
-            value, source = _htmldate(tree, scope, url)
+            value, source = _htmldate(tree, scope, url, engine)
         result[field] = iso_aware(value)
         if value is not None and source:
             sources[field] = source
 
-    # taxonomy
-    cats = pick("categories", ["json-ld", "opengraph", "microdata", "byline"]) or []
-    tags = pick("tags", ["json-ld", "opengraph", "microdata", "byline"]) or []
-    mixed = found["microformats"].get("categories_mixed") or []
-    if not cats and not tags and mixed:
-        cats, sources["categories"] = mixed, "microformats"
+    # taxonomy: the post's own term links win; structured data only where the page links no
+    # terms, and a section (article:section, articleSection) only where something confirms it
     feed_terms = _dedupe(norm_ws(c) for c in hints.categories if c and norm_ws(c))
-    if feed_terms:
-        if not cats and not tags:
-            cats, sources["categories"] = feed_terms, "feed"
-        elif cats and not tags:
-            known = {c.casefold() for c in cats}
-            rest = [t for t in feed_terms if t.casefold() not in known]
-            if rest:
-                tags, sources["tags"] = rest, "feed"
+    cats, tags = _taxonomy(found, meta, feed_terms, sources, url)
     result["categories"] = _dedupe(cats)
     result["tags"] = _dedupe(tags)
 
@@ -1146,9 +1339,9 @@ def extract_metadata(
     if language:
         sources["language"] = "langid" if detected else declared_source
 
-    result["description"] = pick("description", ["json-ld", "opengraph", "meta", "microformats"])
+    result["description"] = pick("description", SOURCE_ORDER["description"])
 
-    image = pick("image", ["opengraph", "json-ld", "meta", "microformats", "microdata", "byline"])
+    image = pick("image", SOURCE_ORDER["image"])
     if image and sources.get("image") == "byline":
         sources["image"] = "html"
     result["image"] = urljoin(url, image) if image else None
@@ -1160,7 +1353,7 @@ def extract_metadata(
             canonical, sources["canonical_url"] = href, "html"
             break
     if canonical is None:
-        canonical = pick("canonical_url", ["opengraph", "json-ld"])
+        canonical = pick("canonical_url", SOURCE_ORDER["canonical_url"][1:])
     result["canonical_url"] = urljoin(url, canonical) if canonical else None
     if result["canonical_url"] and not result["canonical_url"].startswith(("http://", "https://")):
         result["canonical_url"] = None
@@ -1168,6 +1361,61 @@ def extract_metadata(
 
     result["sources"] = sources
     return result
+
+
+def _taxonomy(
+    found: dict[str, dict[str, Any]],
+    meta: dict[str, list[str]],
+    feed_terms: list[str],
+    sources: dict[str, str],
+    url: str,
+) -> tuple[list[str], list[str]]:
+    """(categories, tags) and their `sources`. Order: the visible term links of the post
+    (both fields, even when one is empty), the microformats' mixed `p-category` list, the
+    feed item's categories; structured-data sections and keywords only when the page links
+    no terms. A section that names a directory of the URL (Hugo's `posts`) is no category;
+    `article:section` counts only when the feed confirms it; a page OpenGraph types
+    `website` has no tags (its keyword list is the site's)."""
+    byline = found["byline"]
+    if byline.get("categories") or byline.get("tags"):
+        sources.update({k: "byline" for k in ("categories", "tags") if byline.get(k)})
+        cats, tags = byline.get("categories") or [], byline.get("tags") or []
+        rest = [t for t in feed_terms if t.casefold() not in {c.casefold() for c in cats}]
+        if cats and not tags and rest:  # a theme that prints categories only
+            tags, sources["tags"] = rest, "feed"
+        return cats, tags
+    mixed = found["microformats"].get("categories_mixed") or []
+    if mixed:
+        sources["categories"] = "microformats"
+        return mixed, []
+    known = {t.casefold() for t in feed_terms}
+    segments = {_slug(p) for p in urlsplit(url).path.split("/") if p}
+    cats: list[str] = []
+    for name in ("json-ld", "microdata", "opengraph"):
+        values = [c for c in found[name].get("categories") or [] if _slug(c) not in segments]
+        if name == "opengraph":  # article:section: only when confirmed
+            values = [c for c in values if c.casefold() in known]
+        if values:
+            cats, sources["categories"] = values, name
+            break
+    tags: list[str] = []
+    site_wide = _first(meta, ["og:type"]) in ("website", "blog", "profile")
+    if not site_wide:
+        for name in ("json-ld", "opengraph", "microdata"):
+            if found[name].get("tags"):
+                tags, sources["tags"] = found[name]["tags"], name
+                break
+    if feed_terms and not cats and not tags:
+        cats, sources["categories"] = feed_terms, "feed"
+    elif feed_terms and cats and not tags:
+        rest = [t for t in feed_terms if t.casefold() not in {c.casefold() for c in cats}]
+        if rest:
+            tags, sources["tags"] = rest, "feed"
+    return cats, tags
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.casefold()).strip("-")
 
 
 def _opengraph(meta: dict[str, list[str]]) -> dict[str, Any]:
@@ -1209,6 +1457,7 @@ def _pick_date(
     field: str,
     hint_values: list[tuple[str | None, str]],
     url: str,
+    engine: Engine | None = None,
 ) -> tuple[datetime | None, str | None]:
     """The first plausible date of ``field`` by source order, made timezone-aware if a hint
     proves which offset a naive page date has; then the hints, then the URL."""
@@ -1234,20 +1483,18 @@ def _pick_date(
         return naive
     if hints:
         return hints[0]
-    if field == "published":
-        m = _URL_DATE.search(urlsplit(url).path)
-        if m:
+    if field == "published":  # a full date in the engine's dated permalink only
+        found_date = url_date(urlsplit(url).path, engine)
+        if found_date and found_date[2] is not None:
             try:
-                day = datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=timezone.utc)
+                return datetime(*found_date, tzinfo=timezone.utc), "url"  # type: ignore[misc]
             except ValueError:
-                day = None
-            if day is not None:
-                return day, "url"
+                pass
     return None, None
 
 
 def _htmldate(
-    tree: etree._Element, scope: etree._Element, url: str
+    tree: etree._Element, scope: etree._Element, url: str, engine: Engine | None = None
 ) -> tuple[datetime | None, str | None]:
     """Last resort: htmldate on the post's own element (a copy; never sidebars or comments).
     Its date must agree with the year/month of the URL when the URL has them."""
@@ -1259,8 +1506,7 @@ def _htmldate(
     try:
         found = find_date(
             target,
-            url=url,
-            original_date=True,
+            original_date=True,  # no url: its digits are a date only in a dated permalink
             extensive_search=False,
             outputformat="%Y-%m-%dT%H:%M:%S",
         )
@@ -1269,8 +1515,8 @@ def _htmldate(
     dt = parse_datetime(found) if found else None
     if dt is None or not _not_future(dt):
         return None, None
-    m = _URL_YEAR_MONTH.search(urlsplit(url).path)
-    if m and (dt.year, dt.month) != (int(m[1]), int(m[2])):
+    permalink = url_date(urlsplit(url).path, engine)
+    if permalink and (dt.year, dt.month) != permalink[:2]:
         return None, None
     return dt, "htmldate"
 

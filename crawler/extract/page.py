@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from importlib.metadata import PackageNotFoundError, version
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -17,23 +16,18 @@ from crawler.extract.comments import extract_comments
 from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
+from crawler.urls import record_identity
 from schemas import Comment, Extractor, PostRecord, content_hash
 from schemas.post import clean_text
+from schemas.version import VERSION, package_version
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MAX_REPLACEMENT_SHARE = 0.02
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
 EXTRACTOR = Extractor(
     name="blogarchive",
-    version=f"{_package_version('blogarchive')} (trafilatura {_package_version('trafilatura')})",
+    version=f"{VERSION} (trafilatura {package_version('trafilatura')})",
 )
 
 
@@ -176,10 +170,13 @@ def build_record(
     title = meta.get("title") or (hints.title if hints else None)
     if not title:
         return None, "no title found"
+    declared = meta.get("canonical_url")
+    canonical = record_identity(url, declared, site)
     try:
         record = PostRecord(
             url=url,
-            canonical_url=meta.get("canonical_url") or url,
+            canonical_url=canonical,
+            declared_canonical_url=declared if declared and declared != canonical else None,
             site=site,
             kind=kind,
             title=title,

@@ -26,7 +26,14 @@ from crawler.extract.profile import SiteProfile, load_profiles, save_profiles
 from crawler.extract.types import Hints
 from crawler.scope import SkipRequest
 from crawler.state import CrawlState, CrawlStateExtension, UrlState, move_aside, recheck_due
-from crawler.urls import SiteScope, canonicalize, is_asset, is_never_content, url_key
+from crawler.urls import (
+    SiteScope,
+    canonicalize,
+    directory_url,
+    is_asset,
+    is_never_content,
+    url_key,
+)
 from crawler.workers import ExtractionPool
 from schemas import PostRecord, Tombstone, WarcRef
 
@@ -221,6 +228,7 @@ class BlogsSpider(scrapy.Spider):
     ) -> Request | None:
         if not state.scope.contains(url) or is_asset(url) or is_never_content(url):
             return None
+        url = directory_url(url)  # one page, one URL: the one blogs link
         key = url_key(url)
         if key in self.scheduled:
             return None
@@ -552,11 +560,11 @@ class BlogsSpider(scrapy.Spider):
         for request in self._follow(state, response, analysis):
             yield request
 
+        logger.debug("classified %s as %s: %s", response.url, analysis.kind, analysis.signals)
         if analysis.kind == "listing":
             stats.inc_value("blogarchive/listings")
             if self.crawl_state is not None:
                 self.crawl_state.listing_seen(response.url, site=state.start_url)
-            logger.debug("listing %s (%s)", response.url, analysis.signals)
             return
         if not self.extraction_enabled:
             stats.inc_value("blogarchive/content_pages")

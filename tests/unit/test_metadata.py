@@ -156,8 +156,11 @@ def test_opengraph_only_page() -> None:
     assert meta["canonical_url"] == "https://travel.ex.org/trip/"
     assert meta["published"] == "2018-06-01T10:00:00+00:00"
     assert meta["updated"] == "2018-06-02T10:00:00+00:00"
-    assert meta["categories"] == ["Travel"]
+    assert meta["categories"] == []  # article:section alone is no category
     assert meta["tags"] == ["Norway", "Fjords"]
+    confirmed = extract_metadata(_page(OPENGRAPH_ONLY), "https://travel.ex.org/trip/",
+                                 Hints(categories=["Travel", "Norway"]))  # fmt: skip
+    assert confirmed["categories"] == ["Travel"]  # the feed confirms the section
     assert meta["authors"] == ["Bob Writer"]  # article:author is a URL: <meta name=author> wins
     assert meta["language"] == "en"
     assert meta["sources"]["title"] == "opengraph"
@@ -194,8 +197,7 @@ def test_hentry_microformats_page() -> None:
     assert meta["title"] == "Notes on microformats"
     assert meta["authors"] == ["Carol M."]  # never the commenter
     assert meta["published"] == "2022-02-02T20:22:00-05:00"
-    assert meta["categories"] == ["IndieWeb"]  # p-category mixes both: no tags claimed
-    assert meta["tags"] == []
+    assert meta["tags"] == ["IndieWeb"]  # p-category mixes both; its link is a tag archive
     assert meta["sources"]["title"] == meta["sources"]["authors"] == "microformats"
     assert meta["sources"]["published"] == "microformats"
 
