@@ -12,6 +12,7 @@
   loopback, private, link-local or otherwise non-public one later (DNS rebinding), and no
   host but a blog's own reaches such an address. A blog whose start URL is on such an address
   (its IP literal, or a name resolving there on its first look-up) may use its own address.
+  Proxies named in the environment (`https_proxy`...) may be on such an address too.
   `SCOPE_ALLOW_PRIVATE_ADDRESSES = True` turns the address check off.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -137,6 +139,14 @@ class ScopeMiddleware:
         return f"off the blog {site}: {url[:200]}{hop}"
 
 
+def _proxy_hosts() -> set[str]:
+    return {
+        _host(value if "://" in value else f"http://{value}")
+        for name, value in os.environ.items()
+        if name.lower().endswith("_proxy") and name.lower() != "no_proxy" and value
+    }
+
+
 class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver that refuses non-public addresses (module docstring)."""
 
@@ -153,7 +163,9 @@ class GuardedResolver(CachingThreadedResolver):
         return resolver
 
     def blog_hosts(self) -> set[str]:
-        return BLOG_HOSTS
+        """The blogs' hosts, and those of the proxies in the environment (Scrapy's
+        HttpProxyMiddleware connects to them: an intranet proxy is fine)."""
+        return BLOG_HOSTS | _proxy_hosts()
 
     def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802
         return super().getHostByName(name, timeout).addCallback(self.check, name)

@@ -150,3 +150,14 @@ def test_resolved_address_is_checked():
 )  # fmt: skip
 def test_public_addresses(address, public):
     assert is_public_address(address) is public
+
+
+def test_a_proxy_on_a_private_address_is_allowed(monkeypatch):
+    scope.BLOG_HOSTS.clear()
+    monkeypatch.setenv("https_proxy", "http://10.0.0.3:3128")
+    resolver = GuardedResolver.__new__(GuardedResolver)
+    resolver.allow_private = False
+    resolver.public = set()
+    assert resolver.check("10.0.0.3", "10.0.0.3") == "10.0.0.3"
+    with pytest.raises(DNSLookupError):
+        resolver.check("10.0.0.4", "10.0.0.4")
