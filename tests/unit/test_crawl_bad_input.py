@@ -10,6 +10,7 @@ import pytest
 from archive.store import iter_problems, iter_records
 from tests.conftest import crawl_stats, run_crawl
 from tests.httpserver import Route, SiteServer
+from tests.unit.hostile import sitemap
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
@@ -37,14 +38,6 @@ LATIN1 = [
     "Über die Größe der Äpfel wurde im Verein lange gestritten, süß waren sie alle.",
     "Am Ende gewann die Sorte Boskoop, weil sie sich über den Winter am besten hält.",
 ]
-
-
-def sitemap(base: str, paths: list[str]) -> bytes:
-    urls = "".join(f"<url><loc>{base}{p}</loc><lastmod>2024-01-15</lastmod></url>" for p in paths)
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?><urlset '
-        f'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
-    ).encode()
 
 
 PATHS = [
