@@ -130,6 +130,8 @@ def _site_of(url: str) -> str:
 def extract_record(body: bytes, url: str, encoding: str | None = None) -> dict[str, Any]:
     """The PostRecord of one page as a JSON-ready dict, or ``{"url", "error"}``.
 
+    Without a URL (`url` empty) the record is an ExtractedRecord: its URL fields are null.
+
     Runs the crawl's `analyse_page`; a page it classifies as a listing is extracted as a post
     anyway (the caller asked for this page's record).
     """
@@ -162,27 +164,30 @@ def _extract_line(line: str) -> str:
         if not isinstance(item, dict):
             raise ValueError("not a JSON object")
         ident, url, html = item.get("id"), item.get("url"), item.get("html")
-        if not isinstance(url, str) or not url:
-            raise ValueError('missing "url"')
+        if url is not None and not isinstance(url, str):
+            raise ValueError('"url" is not a string')
         if not isinstance(html, str):
             raise ValueError('missing "html" (a string)')
     except ValueError as exc:
         return _dump({"id": ident, "url": url, "error": f"bad input line: {exc}"})
-    record = extract_record(html.encode("utf-8", errors="surrogatepass"), url, "utf-8")
+    record = extract_record(html.encode("utf-8", errors="surrogatepass"), url or "", "utf-8")
     return _dump({"id": ident, **record})
 
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``blogarchive extract``."""
     parser.add_argument(
-        "page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file (with --url)"
+        "page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file"
     )
-    parser.add_argument("--url", help="the page's URL (resolves links, names the record)")
+    parser.add_argument(
+        "--url", help="the page's URL (resolves links, names the record); optional"
+    )
     parser.add_argument(
         "--input",
         metavar="FILE",
-        help='JSONL of {"id", "url", "html"} records ("-" for stdin): one JSON record out per '
-        'line, in input order, carrying the input id; failed pages give {"id", "url", "error"}',
+        help='JSONL of {"id", "url", "html"} records ("-" for stdin; "url" optional): one JSON '
+        'record out per line, in input order, carrying the input id; failed pages give '
+        '{"id", "url", "error"}',
     )
     _workers_arg(parser)
 
@@ -195,15 +200,13 @@ def _count_lines(path: Path) -> int:
 def run_extract(args: argparse.Namespace) -> int:
     """Extract the record of a page (PAGE.html --url URL) or of each line of --input as JSON."""
     if (args.page is None) == (args.input is None):
-        raise _command_error("give either PAGE.html (with --url) or --input FILE")
+        raise _command_error("give either PAGE.html (optionally with --url) or --input FILE")
     if args.workers < 1:
         raise _command_error("--workers must be at least 1")
     _quiet_trafilatura(args)
     if args.page is not None:
-        if not args.url:
-            raise _command_error("PAGE.html needs --url URL")
         body = args.page.read_bytes()
-        record = extract_record(body, args.url, sniff_encoding(body))
+        record = extract_record(body, args.url or "", sniff_encoding(body))
         if "error" in record:
             print(f"blogarchive: {args.page}: {record['error']}", file=sys.stderr)
             return 1

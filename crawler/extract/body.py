@@ -713,6 +713,122 @@ def _drop_learned(
     return keep, [b.text for b in removed], False
 
 
+def container_blocks(root: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    """The container candidate: the CMS content element, cleaned and filtered ([] if none)."""
+    container = find_container(root)
+    return [] if container is None else _container_blocks(container, url, titles)
+
+
+def _container_blocks(container: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    parts = _container_parts(container)
+    work = deepcopy(container)
+    if len(parts) > 1:  # its attributes, the parts' children in page order
+        work.clear()
+        for part in parts:
+            chunk = deepcopy(part)
+            if chunk.text and chunk.text.strip():
+                wrap = lxml.html.Element("p")
+                wrap.text = chunk.text
+                work.append(wrap)
+            work.extend(list(chunk))
+    clean_container(work)
+    return _filter_blocks(render_blocks(work, url), titles)
+
+
+def trafilatura_blocks(root: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    """The trafilatura candidate: its body of our cleaned copy of the page, else of the page."""
+    page = deepcopy(root)
+    clean_container(page, link_lists=False)  # trafilatura weighs link density itself
+    body = _trafilatura_html(page, url)
+    blocks = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+    if not blocks:  # our cleanup may have gone too far: let trafilatura judge alone
+        body = _trafilatura_html(root, url)  # it copies its input
+        if body is not None:
+            blocks = _filter_blocks(render_blocks(body, url), titles)
+            if _words(blocks) < _MIN_RAW_WORDS:
+                blocks = []
+    return blocks
+
+
+# -- choosing between the container and trafilatura ------------------------------------------
+
+_PART_OF = 0.5  # share of the container's 4-grams trafilatura's body must hold to contain it
+_LATE_START = 0.3  # the container starts this far into trafilatura's body: a trailing promo
+_GROWTH = 3  # trafilatura's body is this many times the container's: the container is a part
+_SMALL = 30  # 4-grams: a container this small is a teaser or a promo line, unless confirmed
+_DISJOINT_GROWTH = 10  # disjoint: trafilatura's body this many times larger wins anyway
+_BLOATED = 4  # the container holds all of trafilatura's body and this many times more
+
+
+def _gram_seq(text: str) -> list[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    if len(tokens) < 4:
+        return [tuple(tokens)] if tokens else []
+    return [tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)]
+
+
+_NEAR_TITLE = 300  # characters of page text between the title heading and the container
+
+
+def _follows_title(root: etree._Element, container: etree._Element, titles: set[str]) -> bool:
+    """Whether `container` starts right after the page's title heading (its <h1>, or the
+    first one when none matches the title): little text lies between them."""
+    heads = [h for h in root.iter("h1") if norm_ws(h.text_content())]
+    if not heads:
+        return False
+    head = next((h for h in heads if norm_ws(h.text_content()).lower() in titles), heads[0])
+    if _is_descendant(head, container) or head is container:
+        return True
+    between = 0
+    started = False
+    for el in root.iter():
+        if el is container:
+            return started
+        if el is head:
+            started = True
+            continue
+        if not started or _is_descendant(el, head):
+            continue
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag and tag not in ("script", "style", "noscript", "template") and el.text:
+            between += len(el.text.strip())
+        if el.tail:
+            between += len(el.tail.strip())
+        if between > _NEAR_TITLE:
+            return False
+    return False
+
+
+def choose_candidate(
+    container: list[Block], other: list[Block], follows_title: bool = False
+) -> list[Block]:
+    """The container's blocks, or trafilatura's (`other`) when the evidence says the container
+    is not the article: a teaser or promo that trafilatura's body holds only late or in
+    passing, a small block elsewhere on the page while trafilatura finds far more text, or a
+    container that wraps trafilatura's body with much more around it (comments, listings).
+    A container right below the title heading (`follows_title`) is kept when it is small."""
+    seq_c = _gram_seq(blocks_to_text(container))
+    seq_o = _gram_seq(blocks_to_text(other))
+    if not seq_o or not seq_c:
+        return container if seq_c else other
+    set_c, set_o = set(seq_c), set(seq_o)
+    shared = set_c & set_o
+    n_c, n_o = len(seq_c), len(seq_o)
+    if len(shared) >= _PART_OF * len(set_c):
+        if len(shared) >= 0.9 * len(set_o) and n_c > _BLOATED * n_o:
+            return other
+        if n_o > _GROWTH * n_c and not follows_title:
+            first = next(i for i, gram in enumerate(seq_o) if gram in set_c)
+            if first > _LATE_START * n_o:
+                return other
+        return container
+    if n_o > _DISJOINT_GROWTH * n_c or (
+        n_o > _GROWTH * n_c and n_c < _SMALL and not follows_title
+    ):
+        return other
+    return container
+
+
 def extract_body(
     tree: lxml.html.HtmlElement, url: str, boilerplate: frozenset[str] = frozenset()
 ) -> Body | None:
@@ -723,36 +839,14 @@ def extract_body(
     """
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     titles = _title_candidates(root)
-    blocks: list[Block] = []
     container = find_container(root)
-    if container is not None:
-        parts = _container_parts(container)
-        if len(parts) == 1:
-            work = deepcopy(container)
-        else:
-            work = deepcopy(container)  # its attributes, the parts' children in page order
-            work.clear()
-            for part in parts:
-                chunk = deepcopy(part)
-                if chunk.text and chunk.text.strip():
-                    wrap = lxml.html.Element("p")
-                    wrap.text = chunk.text
-                    work.append(wrap)
-                work.extend(list(chunk))
-        clean_container(work)
-        blocks = _filter_blocks(render_blocks(work, url), titles)
-    if not blocks:
-        page = deepcopy(root)
-        clean_container(page, link_lists=False)  # trafilatura weighs link density itself
-        body = _trafilatura_html(page, url)
-        if body is not None:
-            blocks = _filter_blocks(render_blocks(body, url), titles)
-        if not blocks:  # our cleanup may have gone too far: let trafilatura judge alone
-            body = _trafilatura_html(root, url)  # it copies its input
-            if body is not None:
-                blocks = _filter_blocks(render_blocks(body, url), titles)
-                if _words(blocks) < _MIN_RAW_WORDS:
-                    blocks = []
+    blocks = _container_blocks(container, url, titles) if container is not None else []
+    if blocks and container is not None:
+        body = _trafilatura_html(root, url)  # the second opinion: trafilatura on the page
+        other = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+        blocks = choose_candidate(blocks, other, _follows_title(root, container, titles))
+    else:
+        blocks = trafilatura_blocks(root, url, titles)
     ld_blocks = _ld_blocks(root, blocks)
     if ld_blocks:
         blocks = _filter_blocks(ld_blocks, titles)

@@ -17,7 +17,7 @@ from crawler.extract.comments import extract_comments
 from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
-from schemas import Comment, Extractor, PostRecord, content_hash
+from schemas import Comment, ExtractedRecord, Extractor, PostRecord, content_hash
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 MAX_REPLACEMENT_SHARE = 0.02
@@ -144,6 +144,9 @@ def build_record(
 ) -> tuple[PostRecord | None, str | None]:
     """The validated record of a post or page, or None and the reason there is none.
 
+    A page without a title still gets its record (title null); without a URL (`url` empty)
+    it is an `ExtractedRecord` with null URL fields.
+
     `boilerplate`: the site's learned block fingerprints, dropped from the body; the dropped
     texts are appended to `removed` when given.
     """
@@ -154,14 +157,13 @@ def build_record(
         removed.extend(body.removed)
     if body is None or not body.text.strip():
         return None, "no article body found"
-    title = meta.get("title") or (hints.title if hints else None)
-    if not title:
-        return None, "no title found"
+    title = meta.get("title") or (hints.title if hints else None)  # a status post has none
+    model = PostRecord if url else ExtractedRecord  # a page read from a file may have no URL
     try:
-        record = PostRecord(
-            url=url,
-            canonical_url=meta.get("canonical_url") or url,
-            site=site,
+        record = model(
+            url=url or None,
+            canonical_url=meta.get("canonical_url") or url or None,
+            site=site or None,
             kind=kind,
             title=title,
             authors=meta.get("authors") or [],

@@ -86,7 +86,7 @@ def test_extract_unusable_page_fails(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_extract_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "p.html"
     path.write_text(page(), encoding="utf-8")
-    for argv in (["extract"], ["extract", str(path)], ["extract", str(path), "--input", "x"]):
+    for argv in (["extract"], ["extract", str(path), "--input", "x"]):
         with pytest.raises(SystemExit) as exc:
             cli.main(argv)
         assert exc.value.code == 2
@@ -117,12 +117,41 @@ def test_extract_input_jsonl(
 
 def test_extract_input_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "pages.jsonl"
-    source.write_text('not json\n{"id": 7, "html": "<p>x</p>"}\n', encoding="utf-8")
+    source.write_text('not json\n{"id": 7, "url": 5, "html": "<p>x</p>"}\n', encoding="utf-8")
     status, out, _ = run(capsys, "extract", "--input", str(source), "--workers", "1")
     assert status == 0
     first, second = (json.loads(line) for line in out.splitlines())
     assert first["id"] is None and "bad input line" in first["error"]
     assert second["id"] == 7 and "url" in second["error"]
+
+
+def test_extract_needs_neither_url_nor_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body needs no title and no URL: such pages give records, not refusals."""
+    untitled = page().replace("<title>All about cheese | Dairy Blog</title>", "")
+    untitled = untitled.replace("<h1>All about cheese</h1>", "")
+    lines = [
+        json.dumps({"id": "no-url", "html": page()}),
+        json.dumps({"id": "no-title", "url": "https://d.example/4/", "html": untitled}),
+        json.dumps({"id": "neither", "html": untitled}),
+    ]
+    source = tmp_path / "pages.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, out, _ = run(capsys, "extract", "--input", str(source), "--workers", "1")
+    assert status == 0
+    records = {r["id"]: r for r in map(json.loads, out.splitlines())}
+    for record in records.values():
+        assert "error" not in record, record
+        assert record["text"] == "\n\n".join(PARAS)
+    assert records["no-url"]["url"] is None and records["no-url"]["title"] == "All about cheese"
+    assert records["no-title"]["title"] is None
+    assert records["no-title"]["url"] == "https://d.example/4/"
+    assert records["neither"]["url"] is None and records["neither"]["title"] is None
+    html = tmp_path / "untitled.html"
+    html.write_text(untitled, encoding="utf-8")
+    status, out, _ = run(capsys, "extract", str(html))
+    assert status == 0 and json.loads(out)["text"] == "\n\n".join(PARAS)
 
 
 # -- eval ------------------------------------------------------------------------------------
