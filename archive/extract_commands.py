@@ -176,17 +176,13 @@ def _extract_line(line: str) -> str:
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``blogarchive extract``."""
-    parser.add_argument(
-        "page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file"
-    )
-    parser.add_argument(
-        "--url", help="the page's URL (resolves links, names the record); optional"
-    )
+    parser.add_argument("page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file")
+    parser.add_argument("--url", help="the page's URL (resolves links, names the record); optional")
     parser.add_argument(
         "--input",
         metavar="FILE",
         help='JSONL of {"id", "url", "html"} records ("-" for stdin; "url" optional): one JSON '
-        'record out per line, in input order, carrying the input id; failed pages give '
+        "record out per line, in input order, carrying the input id; failed pages give "
         '{"id", "url", "error"}',
     )
     _workers_arg(parser)
@@ -238,47 +234,60 @@ def _extract_stream(lines: IO[str], total: int | None, workers: int) -> int:
 
 @dataclass
 class _Scored:
-    """Both extractors' text for one benchmark page, and their extraction times."""
+    """The extractors' texts for one benchmark page, and the extraction times."""
 
     key: str
     url: str
     ours: str
-    theirs: str
+    ours_comments: str  # our record's comments, joined (the body itself is `ours`)
+    theirs: str  # trafilatura.extract() defaults (it keeps comments)
+    theirs_body: str  # trafilatura.extract(include_comments=False)
     ours_seconds: float
     theirs_seconds: float
 
 
 def _score_page(task: tuple[str, str, str]) -> _Scored:
-    """Run our extractor and trafilatura.extract() on one gzipped page (in a worker)."""
+    """Run our extractor and trafilatura.extract() on one gzipped page (in a worker).
+
+    Both are timed from the decoded HTML string, parsing included."""
     import trafilatura
 
     from crawler.extract.body import extract_body
+    from crawler.extract.comments import extract_comments
     from crawler.extract.page import PageError, decode_html, parse_html
 
     key, url, path = task
     raw = gzip.decompress(Path(path).read_bytes())
     try:
         text = decode_html(raw, "utf-8")
-        tree = parse_html(text)
     except PageError:
-        return _Scored(key, url, "", "", 0.0, 0.0)
+        return _Scored(key, url, "", "", "", "", 0.0, 0.0)
     start = time.perf_counter()
-    body = extract_body(tree, url)
+    try:
+        tree = parse_html(text)
+        body = extract_body(tree, url)
+    except PageError:
+        tree, body = None, None
     ours = body.text if body else ""
     middle = time.perf_counter()
     theirs = trafilatura.extract(text, url=url or None) or ""
     end = time.perf_counter()
-    return _Scored(key, url, ours, theirs, middle - start, end - middle)
+    theirs_body = trafilatura.extract(text, url=url or None, include_comments=False) or ""
+    comments = extract_comments(tree, url)[0] if tree is not None else []
+    joined = "\n\n".join(c["text"] for c in comments)
+    return _Scored(key, url, ours, joined, theirs, theirs_body, middle - start, end - middle)
 
 
-def _load_bench(folder: Path) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+def _load_bench(
+    folder: Path, limit: int | None = None
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
     truth_file = folder / "ground-truth.json"
     if not truth_file.is_file() or not (folder / "html").is_dir():
         raise _command_error(f"not a benchmark directory (html/, ground-truth.json): {folder}")
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     tasks: list[tuple[str, str, str]] = []
     expected: dict[str, str] = {}
-    for key in sorted(truth):
+    for key in sorted(truth)[:limit]:
         page = folder / "html" / f"{key}.html.gz"
         if not page.is_file():
             raise _command_error(f"ground truth names a missing page: {page}")
@@ -296,27 +305,55 @@ def _score_json(score: CorpusScore) -> dict[str, Any]:
     }
 
 
+CATASTROPHIC_BELOW = 0.5  # a page is lost when one extractor scores below this F1 ...
+CATASTROPHIC_OTHER = 0.8  # ... while the other scores at least this
+
+
+def _texts(r: _Scored) -> dict[str, str]:
+    joined = r.ours + ("\n\n" + r.ours_comments if r.ours_comments else "")
+    return {
+        "ours": r.ours,
+        "ours_with_comments": joined,
+        "trafilatura": r.theirs,
+        "trafilatura_no_comments": r.theirs_body,
+    }
+
+
 def evaluate_bench(
-    folder: Path, workers: int, worst: int, advance: Callable[[int], None] | None = None
+    folder: Path,
+    workers: int,
+    worst: int,
+    advance: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Score ours and trafilatura on a benchmark directory; JSON-ready results."""
-    tasks, expected = _load_bench(folder)
+    """Score ours and trafilatura on a benchmark directory; JSON-ready results.
+
+    Rows: our body (`text`), our body with the record's comments, trafilatura's default
+    `extract()` (which keeps comments) and trafilatura without comments. `catastrophic`: pages
+    where ours scores F1 < 0.5 while trafilatura's default scores >= 0.8; `reverse` the other
+    way round.
+    """
+    tasks, expected = _load_bench(folder, limit)
     start = time.perf_counter()
     results = list(_ordered_map(_score_page, tasks, workers, advance))
     wall = time.perf_counter() - start
     out: dict[str, Any] = {"name": folder.name, "pages": len(results), "wall_seconds": wall}
-    for name in ("ours", "trafilatura"):
-        attr = "ours" if name == "ours" else "theirs"
-        seconds = sum(getattr(r, f"{attr}_seconds") for r in results)
-        score = score_corpus((expected[r.key], getattr(r, attr)) for r in results)
-        out[name] = {
-            **_score_json(score),
-            "pages_per_second": round(len(results) / seconds, 1) if seconds else None,
-        }
+    texts = [_texts(r) for r in results]
+    for name in ("ours", "ours_with_comments", "trafilatura", "trafilatura_no_comments"):
+        score = score_corpus(
+            (expected[r.key], t[name]) for r, t in zip(results, texts, strict=True)
+        )
+        out[name] = _score_json(score)
+    for name, attr in (("ours", "ours_seconds"), ("trafilatura", "theirs_seconds")):
+        seconds = sum(getattr(r, attr) for r in results)
+        out[name]["pages_per_second"] = round(len(results) / seconds, 1) if seconds else None
     losses = []
+    catastrophic = reverse = 0
     for r in results:
         ours = score_document(expected[r.key], r.ours).f1
         theirs = score_document(expected[r.key], r.theirs).f1
+        catastrophic += ours < CATASTROPHIC_BELOW and theirs >= CATASTROPHIC_OTHER
+        reverse += theirs < CATASTROPHIC_BELOW and ours >= CATASTROPHIC_OTHER
         if theirs > ours:
             losses.append(
                 {
@@ -327,6 +364,8 @@ def evaluate_bench(
                 }
             )
     losses.sort(key=lambda d: (d["ours_f1"] - d["theirs_f1"], d["id"]))
+    out["catastrophic"] = catastrophic
+    out["reverse_catastrophic"] = reverse
     out["losses"] = len(losses)
     out["worst"] = losses[:worst]
     return out
@@ -387,16 +426,34 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="list the N pages where we lose most to trafilatura (default: %(default)s)",
     )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="score only the first N pages (by id)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+_ROWS = (
+    ("ours", "ours (body)"),
+    ("ours_with_comments", "ours + comments"),
+    ("trafilatura", "trafilatura"),
+    ("trafilatura_no_comments", "traf. no comm."),
+)
+
+
 def _print_bench(result: dict[str, Any]) -> None:
-    print(f"{result['name']}: {result['pages']} pages in {result['wall_seconds']:.1f}s")
-    print(f"  {'extractor':<12} {'P':>6} {'R':>6} {'F1':>6} {'pages/s':>8}")
-    for name in ("ours", "trafilatura"):
+    pages = result["pages"]
+    print(f"{result['name']}: {pages} pages in {result['wall_seconds']:.1f}s")
+    print(f"  {'extractor':<16} {'P':>6} {'R':>6} {'F1':>6} {'pages/s':>8}")
+    for name, label in _ROWS:
         s = result[name]
-        rate = f"{s['pages_per_second']:8.1f}" if s["pages_per_second"] else f"{'-':>8}"
-        print(f"  {name:<12} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
+        rate = f"{s['pages_per_second']:8.1f}" if s.get("pages_per_second") else f"{'-':>8}"
+        print(f"  {label:<16} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
+    share = 100 * result["catastrophic"] / pages if pages else 0.0
+    print(
+        f"  catastrophic (ours F1 < {CATASTROPHIC_BELOW} where trafilatura >= "
+        f"{CATASTROPHIC_OTHER}): {result['catastrophic']} ({share:.1f}%);"
+        f" the reverse: {result['reverse_catastrophic']}"
+    )
     if result["worst"]:
         print(f"  pages where trafilatura does better ({result['losses']}), worst first:")
         print(f"    {'ours':>6} {'traf':>6}  id / url")
@@ -428,8 +485,11 @@ def run_eval(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {}
     if args.bench is not None:
         total = len(list((args.bench / "html").glob("*.html.gz")))
+        total = min(total, args.limit) if args.limit else total
         with _progress("eval", total) as advance:
-            out["bench"] = evaluate_bench(args.bench, args.workers, max(args.worst, 0), advance)
+            out["bench"] = evaluate_bench(
+                args.bench, args.workers, max(args.worst, 0), advance, args.limit
+            )
     if args.blogfarm_archive is not None:
         out["blogfarm"] = evaluate_blogfarm(args.blogfarm_archive, args.groundtruth)
     if args.json:

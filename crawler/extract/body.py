@@ -432,15 +432,18 @@ _TRAF_TAGS = {
 }
 
 
-def _trafilatura_html(tree: etree._Element, url: str) -> etree._Element | None:
-    """trafilatura's body for a cleaned copy of the page, turned back into HTML tags."""
+def _trafilatura_html(tree: etree._Element, url: str, rich: bool = True) -> etree._Element | None:
+    """trafilatura's body for a cleaned copy of the page, turned back into HTML tags.
+
+    `rich`: keep links and emphasis (for Markdown); without, trafilatura runs about a third
+    faster (the second opinion next to a container only needs the text)."""
     doc = trafilatura.bare_extraction(
         tree,
         url=url or None,
         include_comments=False,
         include_tables=True,
-        include_formatting=True,
-        include_links=True,
+        include_formatting=rich,
+        include_links=rich,
         include_images=False,
         with_metadata=False,
     )
@@ -822,9 +825,7 @@ def choose_candidate(
             if first > _LATE_START * n_o:
                 return other
         return container
-    if n_o > _DISJOINT_GROWTH * n_c or (
-        n_o > _GROWTH * n_c and n_c < _SMALL and not follows_title
-    ):
+    if n_o > _DISJOINT_GROWTH * n_c or (n_o > _GROWTH * n_c and n_c < _SMALL and not follows_title):
         return other
     return container
 
@@ -842,7 +843,7 @@ def extract_body(
     container = find_container(root)
     blocks = _container_blocks(container, url, titles) if container is not None else []
     if blocks and container is not None:
-        body = _trafilatura_html(root, url)  # the second opinion: trafilatura on the page
+        body = _trafilatura_html(root, url, rich=False)  # the second opinion: on the page
         other = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
         blocks = choose_candidate(blocks, other, _follows_title(root, container, titles))
     else:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
+from crawler.extract.safeurl import urlsplit
 from crawler.extract.types import Hints, PageKind
 
 _LISTING_BODY_CLASSES = {
