@@ -802,6 +802,17 @@ def _follows_title(root: etree._Element, container: etree._Element, titles: set[
     return False
 
 
+_PAGE_SHARE = 0.6  # a container with this share of the page's text needs no second opinion
+
+
+def _holds_page(root: etree._Element, container: etree._Element) -> bool:
+    """Whether `container` holds most of the page's visible text: no other candidate can then
+    be the larger text the choice looks for (and trafilatura's run is saved)."""
+    body = root.find("body")
+    total = _text_len(body if body is not None else root)
+    return bool(total) and _text_len(container) >= _PAGE_SHARE * total
+
+
 def choose_candidate(
     container: list[Block], other: list[Block], follows_title: bool = False
 ) -> list[Block]:
@@ -842,7 +853,7 @@ def extract_body(
     titles = _title_candidates(root)
     container = find_container(root)
     blocks = _container_blocks(container, url, titles) if container is not None else []
-    if blocks and container is not None:
+    if blocks and container is not None and not _holds_page(root, container):
         body = _trafilatura_html(root, url, rich=False)  # the second opinion: on the page
         other = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
         blocks = choose_candidate(blocks, other, _follows_title(root, container, titles))
