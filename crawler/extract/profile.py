@@ -89,10 +89,10 @@ def normalise(text: str) -> str:
 
     A short line (up to 12 words) with numbers and at least one word without digits may be a
     template line whose numbers vary: digit runs become "0", month names too, and words keep
-    their first six letters, so "Lesezeit: 1 Minute" matches "Lesezeit: 4 Minuten", "3 Kommentare" matches
-    "1 Kommentar" and "am 3. März 2024" matches "am 12. April 2025". Longer text with two or
-    more words without digits only has its digit runs made "0"; "v1.0 (2015)" (no word
-    without digits) keeps its numbers.
+    their first six letters, so "Lesezeit: 1 Minute" matches "Lesezeit: 4 Minuten",
+    "3 Kommentare" matches "1 Kommentar" and "am 3. März 2024" matches "am 12. April 2025".
+    Longer text with two or more words without digits only has its digit runs made "0";
+    "v1.0 (2015)" (no word without digits) keeps its numbers.
     """
     words = _WORD.findall(text.casefold())
     plain = sum(1 for w in words if not _DIGITS.search(w))
