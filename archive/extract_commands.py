@@ -23,11 +23,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
-from urllib.parse import urlsplit
 
 import orjson
 
 from archive.scoring import CorpusScore, score_corpus, score_document
+from crawler.extract.safeurl import urlsplit
 
 T = TypeVar("T")
 R = TypeVar("R")
