@@ -802,6 +802,26 @@ def _follows_title(root: etree._Element, container: etree._Element, titles: set[
     return False
 
 
+_REPEATS = 2  # other elements like the container (tag and class) that make it one of many
+
+
+def _is_repeated(root: etree._Element, container: etree._Element) -> bool:
+    """Whether the container is one of many alike (a teaser card, one forum post, one entry of
+    a listing): at least `_REPEATS` other elements with its tag and class and text, besides the
+    chunks of one post that `_container_parts` joins."""
+    cls = container.get("class")
+    if not cls:
+        return False
+    parts = {id(el) for el in _container_parts(container)}
+    others = 0
+    for el in root.iter(container.tag):
+        if el.get("class") == cls and id(el) not in parts and _text_len(el):
+            others += 1
+            if others >= _REPEATS:
+                return True
+    return False
+
+
 _PAGE_SHARE = 0.6  # a container with this share of the page's text needs no second opinion
 
 
@@ -814,17 +834,23 @@ def _holds_page(root: etree._Element, container: etree._Element) -> bool:
 
 
 def choose_candidate(
-    container: list[Block], other: list[Block], follows_title: bool = False
+    container: list[Block],
+    other: list[Block],
+    follows_title: bool = False,
+    repeated: bool = False,
 ) -> list[Block]:
     """The container's blocks, or trafilatura's (`other`) when the evidence says the container
     is not the article: a teaser or promo that trafilatura's body holds only late or in
     passing, a small block elsewhere on the page while trafilatura finds far more text, or a
     container that wraps trafilatura's body with much more around it (comments, listings).
-    A container right below the title heading (`follows_title`) is kept when it is small."""
+    A container right below the title heading (`follows_title`) is kept when it is small; one
+    of many alike on the page (`repeated`) gives way to a larger body from trafilatura."""
     seq_c = _gram_seq(blocks_to_text(container))
     seq_o = _gram_seq(blocks_to_text(other))
     if not seq_o or not seq_c:
         return container if seq_c else other
+    if repeated and len(seq_o) > len(seq_c):
+        return other
     set_c, set_o = set(seq_c), set(seq_o)
     shared = set_c & set_o
     n_c, n_o = len(seq_c), len(seq_o)
@@ -853,12 +879,17 @@ def extract_body(
     titles = _title_candidates(root)
     container = find_container(root)
     blocks = _container_blocks(container, url, titles) if container is not None else []
-    if blocks and container is not None and not _holds_page(root, container):
+    if not blocks or container is None:
+        blocks = trafilatura_blocks(root, url, titles)
+    elif not _holds_page(root, container):
         body = _trafilatura_html(root, url, rich=False)  # the second opinion: on the page
         other = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
-        blocks = choose_candidate(blocks, other, _follows_title(root, container, titles))
-    else:
-        blocks = trafilatura_blocks(root, url, titles)
+        blocks = choose_candidate(
+            blocks,
+            other,
+            _follows_title(root, container, titles),
+            _is_repeated(root, container),
+        )
     ld_blocks = _ld_blocks(root, blocks)
     if ld_blocks:
         blocks = _filter_blocks(ld_blocks, titles)
