@@ -150,6 +150,8 @@ _CREDIT = re.compile(
 _CAPTION_TOKEN = re.compile(r"(?:^|[-_])caption(?:$|[-_])", re.I)
 _SHORT_LINE = 160
 _MIN_RAW_WORDS = 10  # a retry on the uncleaned page must find more than a menu
+_FEW_WORDS = 80  # trafilatura found this little on our cleaned page: try the page as it is
+_RAW_GAIN = 2  # ... and take that when it holds this many times the words
 
 
 def _tokens(el: etree._Element) -> list[str]:
@@ -744,12 +746,12 @@ def trafilatura_blocks(root: etree._Element, url: str, titles: set[str]) -> list
     clean_container(page, link_lists=False)  # trafilatura weighs link density itself
     body = _trafilatura_html(page, url)
     blocks = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
-    if not blocks:  # our cleanup may have gone too far: let trafilatura judge alone
+    words = _words(blocks)
+    if words < _FEW_WORDS:  # our cleanup may have gone too far: let trafilatura judge alone
         body = _trafilatura_html(root, url)  # it copies its input
-        if body is not None:
-            blocks = _filter_blocks(render_blocks(body, url), titles)
-            if _words(blocks) < _MIN_RAW_WORDS:
-                blocks = []
+        raw = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+        if _words(raw) >= max(_MIN_RAW_WORDS, _RAW_GAIN * words):
+            blocks = raw
     return blocks
 
 
