@@ -120,7 +120,9 @@ _BOILER_LINE = re.compile(
 )
 # news chrome lines: media players, galleries, credits, bylines, dateline-only lines
 _CHROME_LINE = re.compile(
-    r"^(?:close|video|advert|caption|subscribe|\d{1,3}"
+    r"^(?:close|video|advert|advertising|caption|subscribe|\d{1,3}|full ?screen|autoplay"
+    r"|skip (?:this )?ad|[×✕]|view (?:photos?|gallery|slideshow)|\d{1,3} (?:of|von) \d{1,3}"
+    r"|(?:your )?video will (?:play|begin|start) in .{0,20}|inread invented by teads|loading\.*"
     r"|(?:image|media) (?:copyright|caption)\b.{0,150}"
     r"|media playback is (?:unsupported|not supported) on your device\.?"
     r"|(?:last )?(?:updated|aktualisiert|zuletzt aktualisiert)(?: on| at| am| um)?:?"
