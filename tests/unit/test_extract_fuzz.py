@@ -14,7 +14,8 @@ import pytest
 from archive.extract_commands import extract_record
 from crawler.extract.page import PageError, analyse_page
 
-BENCH = Path(os.environ.get("BENCH_DIR", Path(__file__).resolve().parents[3] / "shared" / "bench"))
+_DEFAULT_BENCH = Path(__file__).resolve().parents[3] / "shared" / "bench"
+BENCH = Path(os.environ.get("BENCH_DIR", _DEFAULT_BENCH))  # the bench, or one corpus of it
 CORPORA = ("scrapinghub", "dragnet", "readability", "cleaneval-dev")
 ROUNDS = 40  # mutated pages per corpus
 
@@ -44,7 +45,10 @@ SALT = [
 
 
 def _pages(corpus: str) -> list[str]:
-    folder = BENCH / corpus / "html"
+    folder = next(
+        (d / corpus / "html" for d in (BENCH, BENCH.parent) if (d / corpus / "html").is_dir()),
+        BENCH / corpus / "html",
+    )
     if not folder.is_dir():
         pytest.skip(f"no benchmark pages in {folder}")
     files = sorted(folder.glob("*.html.gz"))[:6]
