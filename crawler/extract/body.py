@@ -115,7 +115,10 @@ _BOILER_LINE = re.compile(
     r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
     r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
     r"|hier schreibt für sie:?|über den autor:?|about the author:?|tags?:.{0,120}"
-    r"|schlagwörter:.{0,120}|kategorien?:.{0,120}|categor(?:y|ies):.{0,120}|filed under:.{0,120})$",
+    r"|schlagwörter:.{0,120}|kategorien?:.{0,120}|categor(?:y|ies):.{0,120}|filed under:.{0,120}"
+    r"|(?:geschätzte )?(?:lesezeit|lesedauer|reading time|read time|temps de lecture)\s*:?\s*"
+    r"(?:ca\.?\s*|about\s*|~\s*)?\d+(?:\s*[-–]\s*\d+)?\s*(?:min\.?|minuten?|minutes?|mins?)"
+    r"(?: \w+)?|\d+\s*(?:min\.?|minutes?|mins?|minuten)\s+(?:read|lesezeit|lesen|de lecture))$",
     re.I,
 )
 # news chrome lines: media players, galleries, credits, bylines, dateline-only lines

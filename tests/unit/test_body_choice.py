@@ -101,3 +101,9 @@ def test_choose_candidate_rules() -> None:
     # nothing from trafilatura: the container
     assert choose_candidate(article, []) is article
     assert choose_candidate([], article) is article
+
+
+def test_reading_time_lines_are_not_body() -> None:
+    for line in ("Lesezeit: 4 Minuten", "5 min read", "Geschätzte Lesezeit: ca. 7 Min."):
+        main = f"<article><div class='entry-content'><p>{line}</p>{_paras(ARTICLE)}</div></article>"
+        assert _text(_page(main)) == "\n\n".join(ARTICLE)
