@@ -163,6 +163,18 @@ def _tokens(el: etree._Element) -> list[str]:
     return ((el.get("class") or "") + " " + (el.get("id") or "")).split()
 
 
+_ALNUM = re.compile(r"[\W_]+")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _is_text_slug(el: etree._Element, ident: str) -> bool:
+    """An id made from the element's own text: the anchor that Jekyll, Hugo, Hexo and Markdown
+    renderers give each heading ("social-media-wird-zum-..."), not a widget's name."""
+    slug = _ALNUM.sub("", ident.lower())
+    text = _ALNUM.sub("", el.text_content().lower()) if len(slug) >= 8 else ""
+    return bool(text) and (text.startswith(slug) or slug.startswith(text))
+
+
 def _boiler_kind(el: etree._Element) -> str | None:
     """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
     (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
@@ -170,7 +182,11 @@ def _boiler_kind(el: etree._Element) -> str | None:
     if itemtype and _COMMENT_TYPES.search(itemtype):
         return "comment"
     kind = None
-    for token in _tokens(el):
+    tokens = _tokens(el)
+    ident = el.get("id")
+    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
+        tokens = (el.get("class") or "").split()
+    for token in tokens:
         if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
             continue
         if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):

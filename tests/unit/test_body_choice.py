@@ -107,3 +107,15 @@ def test_reading_time_lines_are_not_body() -> None:
     for line in ("Lesezeit: 4 Minuten", "5 min read", "Geschätzte Lesezeit: ca. 7 Min."):
         main = f"<article><div class='entry-content'><p>{line}</p>{_paras(ARTICLE)}</div></article>"
         assert _text(_page(main)) == "\n\n".join(ARTICLE)
+
+
+def test_a_heading_whose_anchor_id_looks_like_a_widget_stays() -> None:
+    """Jekyll, Hugo and Hexo give each heading an id made from its text: "Social media ..."
+    becomes id="social-media-...", which must not read as a share widget."""
+    head = "Social Media wird zum reinen Reichweitenkanal"
+    main = (
+        "<article><div class='post-content e-content'>"
+        f"<h2 id='social-media-wird-zum-reinen-reichweitenkanal'>{head}</h2>"
+        f"{_paras(ARTICLE)}<div id='social-share'><a href='/s'>Share</a></div></div></article>"
+    )
+    assert _text(_page(main)) == "\n\n".join([head, *ARTICLE])
