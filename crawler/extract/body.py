@@ -246,31 +246,59 @@ def clean_container(
     `protect_share`: an element holding more than this share of root's text is not removed by
     a non-comment class/id rule (guards wrappers named e.g. "paywall" or "js-hidden").
     """
-    total = _text_len(root)
+    sizes = _text_sizes(root)
+    total = sizes.get(root, 0)
     doomed: list[etree._Element] = []
-    for el in root.iter():
-        if el is root or not isinstance(el.tag, str):
+    stack = list(reversed(root))  # document order; a doomed element's subtree is not visited
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
             continue
-        tag = el.tag.lower()
-        if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
+        if _is_doomed(el, root, sizes, protect_share * total):
             doomed.append(el)
-            continue
-        if tag in _BOILER_TAGS and not _inside_quote(el, root):
-            if _text_len(el) <= protect_share * total:  # ASP.NET pages wrap all in <form>
-                doomed.append(el)
-            continue
-        if _is_credited_caption(el, tag):
-            doomed.append(el)
-            continue
-        kind = _boiler_kind(el)
-        if (kind == "comment" and el.find(".//h1") is None) or (
-            kind == "other" and _text_len(el) <= protect_share * total and not _embeds_post(el)
-        ):
-            doomed.append(el)
+        else:
+            stack.extend(reversed(el))
     _drop_all(doomed)
     _drop_teaser_rails(root)
     if link_lists:
         _drop_link_lists(root)
+
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
+
+
+def _text_sizes(root: etree._Element) -> dict[etree._Element, int]:
+    """Each element's visible text length (as `_text_len` counts it, up to the spaces between
+    pieces), for the whole tree in one pass."""
+    order = [el for el in root.iter() if isinstance(el.tag, str)]
+    sizes: dict[etree._Element, int] = {}
+    for el in reversed(order):  # children before their parents
+        size = len(norm_ws(el.text)) if el.text and el.tag.lower() not in _INVISIBLE else 0
+        for child in el:
+            if isinstance(child.tag, str):
+                size += sizes.get(child, 0)
+            if child.tail:
+                size += len(norm_ws(child.tail))
+        sizes[el] = size
+    return sizes
+
+
+def _is_doomed(
+    el: etree._Element, root: etree._Element, sizes: dict[etree._Element, int], limit: float
+) -> bool:
+    """Whether `clean_container` removes `el`; `limit`: the most text a non-comment class/id
+    rule may take."""
+    tag = el.tag.lower()
+    if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
+        return True
+    if tag in _BOILER_TAGS and not _inside_quote(el, root):
+        return sizes.get(el, 0) <= limit  # ASP.NET pages wrap all in <form>
+    if _is_credited_caption(el, tag):
+        return True
+    kind = _boiler_kind(el)
+    return (kind == "comment" and el.find(".//h1") is None) or (
+        kind == "other" and sizes.get(el, 0) <= limit and not _embeds_post(el)
+    )
 
 
 _RAIL_TEXT = 100  # at most this much text per link in a block of teaser cards
@@ -463,6 +491,7 @@ def _trafilatura_html(tree: etree._Element, url: str, rich: bool = True) -> etre
     doc = trafilatura.bare_extraction(
         tree,
         url=url or None,
+        output_format="xml",  # only its tree is used: "python" would render its text too
         include_comments=False,
         include_tables=True,
         include_formatting=rich,
