@@ -356,7 +356,7 @@ def evaluate_bench(
     Rows: our body (`text`), our body with the record's comments, trafilatura's default
     `extract()` (which keeps comments) and trafilatura without comments. `catastrophic`: pages
     where ours scores F1 < 0.5 while trafilatura's default scores >= 0.8; `reverse` the other
-    way round.
+    way round; `catastrophic_vs_no_comments` against trafilatura without comments.
     """
     tasks, expected = _load_bench(folder, limit)
     start = time.perf_counter()
@@ -373,12 +373,14 @@ def evaluate_bench(
         seconds = sum(getattr(r, attr) for r in results)
         out[name]["pages_per_second"] = round(len(results) / seconds, 1) if seconds else None
     losses = []
-    catastrophic = reverse = 0
+    catastrophic = reverse = against_body = 0
     for r in results:
         ours = score_document(expected[r.key], r.ours).f1
         theirs = score_document(expected[r.key], r.theirs).f1
+        body = score_document(expected[r.key], r.theirs_body).f1
         catastrophic += ours < CATASTROPHIC_BELOW and theirs >= CATASTROPHIC_OTHER
         reverse += theirs < CATASTROPHIC_BELOW and ours >= CATASTROPHIC_OTHER
+        against_body += ours < CATASTROPHIC_BELOW and body >= CATASTROPHIC_OTHER
         if theirs > ours:
             losses.append(
                 {
@@ -391,6 +393,7 @@ def evaluate_bench(
     losses.sort(key=lambda d: (d["ours_f1"] - d["theirs_f1"], d["id"]))
     out["catastrophic"] = catastrophic
     out["reverse_catastrophic"] = reverse
+    out["catastrophic_vs_no_comments"] = against_body
     out["losses"] = len(losses)
     out["worst"] = losses[:worst]
     return out
@@ -477,7 +480,8 @@ def _print_bench(result: dict[str, Any]) -> None:
     print(
         f"  catastrophic (ours F1 < {CATASTROPHIC_BELOW} where trafilatura >= "
         f"{CATASTROPHIC_OTHER}): {result['catastrophic']} ({share:.1f}%);"
-        f" the reverse: {result['reverse_catastrophic']}"
+        f" the reverse: {result['reverse_catastrophic']};"
+        f" against trafilatura without comments: {result['catastrophic_vs_no_comments']}"
     )
     if result["worst"]:
         print(f"  pages where trafilatura does better ({result['losses']}), worst first:")

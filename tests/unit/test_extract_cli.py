@@ -199,6 +199,7 @@ def test_eval_synthetic_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert rows["ours (body)"][2:5] == ["1.000", f"{ours['recall']:.3f}", f"{ours['f1']:.3f}"]
     assert "trafilatura" in rows and "ours + comments" in rows
     assert "catastrophic (ours F1 < 0.5 where trafilatura >= 0.8): 0 (0.0%)" in out
+    assert "against trafilatura without comments: 0" in out
 
 
 def test_eval_counts_catastrophic_pages(
@@ -224,6 +225,7 @@ def test_eval_counts_catastrophic_pages(
     status, out, _ = run(capsys, "eval", str(bench), "--workers", "1", "--json")
     result = json.loads(out)["bench"]
     assert (result["catastrophic"], result["reverse_catastrophic"]) == (1, 1)
+    assert result["catastrophic_vs_no_comments"] == 1
     assert result["worst"][0]["id"] == "a-lost"
     status, out, _ = run(capsys, "eval", str(bench), "--workers", "1", "--json", "--limit", "1")
     assert json.loads(out)["bench"]["pages"] == 1
