@@ -273,14 +273,21 @@ def _text_sizes(root: etree._Element) -> dict[etree._Element, int]:
     order = [el for el in root.iter() if isinstance(el.tag, str)]
     sizes: dict[etree._Element, int] = {}
     for el in reversed(order):  # children before their parents
-        size = len(norm_ws(el.text)) if el.text and el.tag.lower() not in _INVISIBLE else 0
+        text = el.text
+        size = _ws_len(text) if text and el.tag.lower() not in _INVISIBLE else 0
         for child in el:
             if isinstance(child.tag, str):
                 size += sizes.get(child, 0)
             if child.tail:
-                size += len(norm_ws(child.tail))
+                size += _ws_len(child.tail)
         sizes[el] = size
     return sizes
+
+
+def _ws_len(text: str) -> int:
+    """len(norm_ws(text)), faster: the characters of its words and one space between each."""
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
 
 
 def _is_doomed(
