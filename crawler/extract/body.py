@@ -1,14 +1,18 @@
 """Article body extraction: the post's text alone, as plain text and as Markdown.
 
-Two paths, both working on copies (the caller's tree is never touched):
+Two candidates, both working on copies (the caller's tree is never touched):
 
 1. CMS content container. Most blog engines wrap the post body in a well-known element
    (schema.org ``articleBody``, microformats ``e-content``, WordPress ``.entry-content`` /
-   ``.wp-block-post-content``, ``.post-content``, ``.post-body`` ...). When one holds the
-   page's article, a copy of it is cleaned with structural rules (comment sections, forms,
-   share bars, author boxes, related posts, ads, link-dense blocks) and rendered directly.
-2. Otherwise trafilatura (comments off, tables and formatting on) extracts from a copy of the
-   page that went through the same cleanup, and its output tree is rendered the same way.
+   ``.wp-block-post-content``, ``.post-content``, ``.post-body`` ...). A copy of it is
+   cleaned with structural rules (comment sections, forms, share bars, author boxes, related
+   posts, ads, link-dense blocks) and rendered directly. Unless it holds most of the page's
+   text, trafilatura's body of the page is a second opinion, and `choose_candidate` decides
+   on evidence (shingle overlap, where the container starts in trafilatura's body, their
+   sizes, whether the container sits right below the title or is one of many alike).
+2. Without a container, trafilatura (comments off, tables and formatting on) extracts from a
+   copy of the page that went through the same cleanup (and from the page as it is when that
+   finds little), and its output tree is rendered the same way.
 
 Both results then lose a leading title line and short boilerplate lines (share prompts,
 "Advertisements", comment-form notes) that no structure marked.
