@@ -503,7 +503,7 @@ def _text_block(r: store.AnyRecord) -> str:
         meta.append(_fmt_time(r.published, date_only=True) or "")
     if r.authors:
         meta.append(", ".join(r.authors))
-    return f"{r.title}\n{' | '.join(meta)}\n\n{r.text.strip()}\n"
+    return f"{r.title or r.url}\n{' | '.join(meta)}\n\n{r.text.strip()}\n"
 
 
 def _markdown_block(r: store.AnyRecord) -> str:
@@ -514,7 +514,7 @@ def _markdown_block(r: store.AnyRecord) -> str:
         meta.append(_fmt_time(r.published, date_only=True) or "")
     if r.authors:
         meta.append(", ".join(r.authors))
-    return f"# {r.title}\n\n{' · '.join(meta)}\n\n{r.markdown.strip()}\n"
+    return f"# {r.title or r.url}\n\n{' · '.join(meta)}\n\n{r.markdown.strip()}\n"
 
 
 def _write_text(records: Iterable[store.AnyRecord], out: IO[str], fmt: str) -> int:

@@ -18,16 +18,17 @@ import logging
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
-from urllib.parse import urlsplit
 
 import orjson
 
 from archive.scoring import CorpusScore, score_corpus, score_document
+from crawler.extract.safeurl import urlsplit
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,6 +131,8 @@ def _site_of(url: str) -> str:
 def extract_record(body: bytes, url: str, encoding: str | None = None) -> dict[str, Any]:
     """The PostRecord of one page as a JSON-ready dict, or ``{"url", "error"}``.
 
+    Without a URL (`url` empty) the record is an ExtractedRecord: its URL fields are null.
+
     Runs the crawl's `analyse_page`; a page it classifies as a listing is extracted as a post
     anyway (the caller asked for this page's record).
     """
@@ -162,27 +165,26 @@ def _extract_line(line: str) -> str:
         if not isinstance(item, dict):
             raise ValueError("not a JSON object")
         ident, url, html = item.get("id"), item.get("url"), item.get("html")
-        if not isinstance(url, str) or not url:
-            raise ValueError('missing "url"')
+        if url is not None and not isinstance(url, str):
+            raise ValueError('"url" is not a string')
         if not isinstance(html, str):
             raise ValueError('missing "html" (a string)')
     except ValueError as exc:
         return _dump({"id": ident, "url": url, "error": f"bad input line: {exc}"})
-    record = extract_record(html.encode("utf-8", errors="surrogatepass"), url, "utf-8")
+    record = extract_record(html.encode("utf-8", errors="surrogatepass"), url or "", "utf-8")
     return _dump({"id": ident, **record})
 
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``blogarchive extract``."""
-    parser.add_argument(
-        "page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file (with --url)"
-    )
-    parser.add_argument("--url", help="the page's URL (resolves links, names the record)")
+    parser.add_argument("page", metavar="PAGE.html", type=Path, nargs="?", help="an HTML file")
+    parser.add_argument("--url", help="the page's URL (resolves links, names the record); optional")
     parser.add_argument(
         "--input",
         metavar="FILE",
-        help='JSONL of {"id", "url", "html"} records ("-" for stdin): one JSON record out per '
-        'line, in input order, carrying the input id; failed pages give {"id", "url", "error"}',
+        help='JSONL of {"id", "url", "html"} records ("-" for stdin; "url" optional): one JSON '
+        "record out per line, in input order, carrying the input id; failed pages give "
+        '{"id", "url", "error"}',
     )
     _workers_arg(parser)
 
@@ -195,15 +197,13 @@ def _count_lines(path: Path) -> int:
 def run_extract(args: argparse.Namespace) -> int:
     """Extract the record of a page (PAGE.html --url URL) or of each line of --input as JSON."""
     if (args.page is None) == (args.input is None):
-        raise _command_error("give either PAGE.html (with --url) or --input FILE")
+        raise _command_error("give either PAGE.html (optionally with --url) or --input FILE")
     if args.workers < 1:
         raise _command_error("--workers must be at least 1")
     _quiet_trafilatura(args)
     if args.page is not None:
-        if not args.url:
-            raise _command_error("PAGE.html needs --url URL")
         body = args.page.read_bytes()
-        record = extract_record(body, args.url, sniff_encoding(body))
+        record = extract_record(body, args.url or "", sniff_encoding(body))
         if "error" in record:
             print(f"blogarchive: {args.page}: {record['error']}", file=sys.stderr)
             return 1
@@ -235,47 +235,103 @@ def _extract_stream(lines: IO[str], total: int | None, workers: int) -> int:
 
 @dataclass
 class _Scored:
-    """Both extractors' text for one benchmark page, and their extraction times."""
+    """The extractors' texts for one benchmark page, and the extraction times."""
 
     key: str
     url: str
     ours: str
-    theirs: str
+    ours_comments: str  # our record's comments, joined (the body itself is `ours`)
+    theirs: str  # trafilatura.extract() defaults (it keeps comments)
+    theirs_body: str  # trafilatura.extract(include_comments=False)
     ours_seconds: float
     theirs_seconds: float
 
 
-def _score_page(task: tuple[str, str, str]) -> _Scored:
-    """Run our extractor and trafilatura.extract() on one gzipped page (in a worker)."""
+_WARM_PAGE = (
+    "<html><head><title>Warm-up</title></head><body><h1>Warm-up</h1><article>"
+    + "<p>A paragraph of text that warms up both extractors before any page is timed.</p>" * 5
+    + "</article><footer><a href='/'>Home</a></footer></body></html>"
+)
+_warm = False
+
+
+def _warm_up() -> None:
+    """Pay each extractor's one-time costs (imports, trafilatura's stop lists) untimed."""
+    global _warm
+    if _warm:
+        return
     import trafilatura
 
     from crawler.extract.body import extract_body
+    from crawler.extract.page import parse_html
+
+    extract_body(parse_html(_WARM_PAGE), "")
+    trafilatura.extract(_WARM_PAGE)
+    trafilatura.extract(_WARM_PAGE, include_comments=False)
+    _warm = True
+
+
+def _score_page(task: tuple[str, str, str]) -> _Scored:
+    """Run our extractor and trafilatura.extract() on one gzipped page (in a worker).
+
+    Both are timed from the decoded HTML string, parsing included, after a warm-up."""
+    import trafilatura
+
+    from crawler.extract.body import extract_body
+    from crawler.extract.comments import extract_comments
     from crawler.extract.page import PageError, decode_html, parse_html
 
+    _warm_up()
     key, url, path = task
     raw = gzip.decompress(Path(path).read_bytes())
     try:
         text = decode_html(raw, "utf-8")
-        tree = parse_html(text)
     except PageError:
-        return _Scored(key, url, "", "", 0.0, 0.0)
-    start = time.perf_counter()
-    body = extract_body(tree, url)
-    ours = body.text if body else ""
-    middle = time.perf_counter()
-    theirs = trafilatura.extract(text, url=url or None) or ""
-    end = time.perf_counter()
-    return _Scored(key, url, ours, theirs, middle - start, end - middle)
+        return _Scored(key, url, "", "", "", "", 0.0, 0.0)
+
+    def run_ours() -> tuple[Any, str]:
+        try:
+            tree = parse_html(text)
+            body = extract_body(tree, url)
+        except PageError:
+            return None, ""
+        return tree, body.text if body else ""
+
+    def run_theirs() -> str:
+        return trafilatura.extract(text, url=url or None) or ""
+
+    # the first to touch a page pays for cold caches: alternate who goes first
+    theirs_first = bool(zlib.crc32(key.encode("utf-8")) & 1)
+    if theirs_first:
+        start = time.perf_counter()
+        theirs = run_theirs()
+        middle = time.perf_counter()
+        tree, ours = run_ours()
+        end = time.perf_counter()
+        ours_seconds, theirs_seconds = end - middle, middle - start
+    else:
+        start = time.perf_counter()
+        tree, ours = run_ours()
+        middle = time.perf_counter()
+        theirs = run_theirs()
+        end = time.perf_counter()
+        ours_seconds, theirs_seconds = middle - start, end - middle
+    theirs_body = trafilatura.extract(text, url=url or None, include_comments=False) or ""
+    comments = extract_comments(tree, url)[0] if tree is not None else []
+    joined = "\n\n".join(c["text"] for c in comments)
+    return _Scored(key, url, ours, joined, theirs, theirs_body, ours_seconds, theirs_seconds)
 
 
-def _load_bench(folder: Path) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
+def _load_bench(
+    folder: Path, limit: int | None = None
+) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
     truth_file = folder / "ground-truth.json"
     if not truth_file.is_file() or not (folder / "html").is_dir():
         raise _command_error(f"not a benchmark directory (html/, ground-truth.json): {folder}")
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     tasks: list[tuple[str, str, str]] = []
     expected: dict[str, str] = {}
-    for key in sorted(truth):
+    for key in sorted(truth)[:limit]:
         page = folder / "html" / f"{key}.html.gz"
         if not page.is_file():
             raise _command_error(f"ground truth names a missing page: {page}")
@@ -293,27 +349,57 @@ def _score_json(score: CorpusScore) -> dict[str, Any]:
     }
 
 
+CATASTROPHIC_BELOW = 0.5  # a page is lost when one extractor scores below this F1 ...
+CATASTROPHIC_OTHER = 0.8  # ... while the other scores at least this
+
+
+def _texts(r: _Scored) -> dict[str, str]:
+    joined = r.ours + ("\n\n" + r.ours_comments if r.ours_comments else "")
+    return {
+        "ours": r.ours,
+        "ours_with_comments": joined,
+        "trafilatura": r.theirs,
+        "trafilatura_no_comments": r.theirs_body,
+    }
+
+
 def evaluate_bench(
-    folder: Path, workers: int, worst: int, advance: Callable[[int], None] | None = None
+    folder: Path,
+    workers: int,
+    worst: int,
+    advance: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> dict[str, Any]:
-    """Score ours and trafilatura on a benchmark directory; JSON-ready results."""
-    tasks, expected = _load_bench(folder)
+    """Score ours and trafilatura on a benchmark directory; JSON-ready results.
+
+    Rows: our body (`text`), our body with the record's comments, trafilatura's default
+    `extract()` (which keeps comments) and trafilatura without comments. `catastrophic`: pages
+    where ours scores F1 < 0.5 while trafilatura's default scores >= 0.8; `reverse` the other
+    way round; `catastrophic_vs_no_comments` against trafilatura without comments.
+    """
+    tasks, expected = _load_bench(folder, limit)
     start = time.perf_counter()
     results = list(_ordered_map(_score_page, tasks, workers, advance))
     wall = time.perf_counter() - start
     out: dict[str, Any] = {"name": folder.name, "pages": len(results), "wall_seconds": wall}
-    for name in ("ours", "trafilatura"):
-        attr = "ours" if name == "ours" else "theirs"
-        seconds = sum(getattr(r, f"{attr}_seconds") for r in results)
-        score = score_corpus((expected[r.key], getattr(r, attr)) for r in results)
-        out[name] = {
-            **_score_json(score),
-            "pages_per_second": round(len(results) / seconds, 1) if seconds else None,
-        }
+    texts = [_texts(r) for r in results]
+    for name in ("ours", "ours_with_comments", "trafilatura", "trafilatura_no_comments"):
+        score = score_corpus(
+            (expected[r.key], t[name]) for r, t in zip(results, texts, strict=True)
+        )
+        out[name] = _score_json(score)
+    for name, attr in (("ours", "ours_seconds"), ("trafilatura", "theirs_seconds")):
+        seconds = sum(getattr(r, attr) for r in results)
+        out[name]["pages_per_second"] = round(len(results) / seconds, 1) if seconds else None
     losses = []
+    catastrophic = reverse = against_body = 0
     for r in results:
         ours = score_document(expected[r.key], r.ours).f1
         theirs = score_document(expected[r.key], r.theirs).f1
+        body = score_document(expected[r.key], r.theirs_body).f1
+        catastrophic += ours < CATASTROPHIC_BELOW and theirs >= CATASTROPHIC_OTHER
+        reverse += theirs < CATASTROPHIC_BELOW and ours >= CATASTROPHIC_OTHER
+        against_body += ours < CATASTROPHIC_BELOW and body >= CATASTROPHIC_OTHER
         if theirs > ours:
             losses.append(
                 {
@@ -324,6 +410,9 @@ def evaluate_bench(
                 }
             )
     losses.sort(key=lambda d: (d["ours_f1"] - d["theirs_f1"], d["id"]))
+    out["catastrophic"] = catastrophic
+    out["reverse_catastrophic"] = reverse
+    out["catastrophic_vs_no_comments"] = against_body
     out["losses"] = len(losses)
     out["worst"] = losses[:worst]
     return out
@@ -384,16 +473,35 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="list the N pages where we lose most to trafilatura (default: %(default)s)",
     )
+    parser.add_argument(
+        "--limit", type=int, metavar="N", help="score only the first N pages (by id)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
+_ROWS = (
+    ("ours", "ours (body)"),
+    ("ours_with_comments", "ours + comments"),
+    ("trafilatura", "trafilatura"),
+    ("trafilatura_no_comments", "traf. no comm."),
+)
+
+
 def _print_bench(result: dict[str, Any]) -> None:
-    print(f"{result['name']}: {result['pages']} pages in {result['wall_seconds']:.1f}s")
-    print(f"  {'extractor':<12} {'P':>6} {'R':>6} {'F1':>6} {'pages/s':>8}")
-    for name in ("ours", "trafilatura"):
+    pages = result["pages"]
+    print(f"{result['name']}: {pages} pages in {result['wall_seconds']:.1f}s")
+    print(f"  {'extractor':<16} {'P':>6} {'R':>6} {'F1':>6} {'pages/s':>8}")
+    for name, label in _ROWS:
         s = result[name]
-        rate = f"{s['pages_per_second']:8.1f}" if s["pages_per_second"] else f"{'-':>8}"
-        print(f"  {name:<12} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
+        rate = f"{s['pages_per_second']:8.1f}" if s.get("pages_per_second") else f"{'-':>8}"
+        print(f"  {label:<16} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
+    share = 100 * result["catastrophic"] / pages if pages else 0.0
+    print(
+        f"  catastrophic (ours F1 < {CATASTROPHIC_BELOW} where trafilatura >= "
+        f"{CATASTROPHIC_OTHER}): {result['catastrophic']} ({share:.1f}%);"
+        f" the reverse: {result['reverse_catastrophic']};"
+        f" against trafilatura without comments: {result['catastrophic_vs_no_comments']}"
+    )
     if result["worst"]:
         print(f"  pages where trafilatura does better ({result['losses']}), worst first:")
         print(f"    {'ours':>6} {'traf':>6}  id / url")
@@ -425,8 +533,11 @@ def run_eval(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {}
     if args.bench is not None:
         total = len(list((args.bench / "html").glob("*.html.gz")))
+        total = min(total, args.limit) if args.limit else total
         with _progress("eval", total) as advance:
-            out["bench"] = evaluate_bench(args.bench, args.workers, max(args.worst, 0), advance)
+            out["bench"] = evaluate_bench(
+                args.bench, args.workers, max(args.worst, 0), advance, args.limit
+            )
     if args.blogfarm_archive is not None:
         out["blogfarm"] = evaluate_blogfarm(args.blogfarm_archive, args.groundtruth)
     if args.json:

@@ -5,12 +5,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.post import PostRecord, Tombstone
+from schemas.post import ExtractedRecord, PostRecord, Tombstone
 
 HERE = Path(__file__).parent
 SCHEMA_FILES: dict[Path, type[BaseModel]] = {
     HERE / "post.schema.json": PostRecord,
     HERE / "tombstone.schema.json": Tombstone,
+    HERE / "extracted.schema.json": ExtractedRecord,
 }
 SCHEMA_PATH = HERE / "post.schema.json"
 

@@ -91,7 +91,9 @@ class PostRecord(BaseModel):
     )
     site: str = Field(description="the blog the post belongs to: its start URL")
     kind: Literal["post", "page"]
-    title: str
+    title: str | None = Field(
+        None, description="the post's title; null for a post without one (a status post)"
+    )
     authors: list[str] = Field(default_factory=list)
     published: AwareDatetime | None = None
     updated: AwareDatetime | None = None
@@ -142,11 +144,8 @@ class PostRecord(BaseModel):
 
     @field_validator("title")
     @classmethod
-    def _title_not_blank(cls, value: str) -> str:
-        value = clean_text(value).strip()
-        if not value:
-            raise ValueError("title is empty")
-        return value
+    def _blank_title_is_none(cls, value: str | None) -> str | None:
+        return clean_text(value or "").strip() or None
 
     @model_validator(mode="after")
     def _consistent(self) -> PostRecord:
@@ -160,6 +159,22 @@ class PostRecord(BaseModel):
         if len(ids) != len(set(ids)):
             raise ValueError("duplicate comment ids")
         return self
+
+
+class ExtractedRecord(PostRecord):
+    """What `blogarchive extract` prints for a page given without a URL (read from a file):
+    a PostRecord whose `url`, `canonical_url` and `site` may be null. Never archived."""
+
+    url: str | None = Field(None, description="the page's URL, when one was given")  # type: ignore[assignment]
+    canonical_url: str | None = Field(None, description="rel=canonical, else `url`")  # type: ignore[assignment]
+    site: str | None = Field(None, description="the site the page belongs to")  # type: ignore[assignment]
+
+    @field_validator("url", "canonical_url", "site")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:  # type: ignore[override]
+        if value is None:
+            return None
+        return PostRecord._absolute_http_url.__func__(cls, value)  # type: ignore[attr-defined]
 
 
 class Tombstone(BaseModel):

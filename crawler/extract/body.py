@@ -1,14 +1,18 @@
 """Article body extraction: the post's text alone, as plain text and as Markdown.
 
-Two paths, both working on copies (the caller's tree is never touched):
+Two candidates, both working on copies (the caller's tree is never touched):
 
 1. CMS content container. Most blog engines wrap the post body in a well-known element
    (schema.org ``articleBody``, microformats ``e-content``, WordPress ``.entry-content`` /
-   ``.wp-block-post-content``, ``.post-content``, ``.post-body`` ...). When one holds the
-   page's article, a copy of it is cleaned with structural rules (comment sections, forms,
-   share bars, author boxes, related posts, ads, link-dense blocks) and rendered directly.
-2. Otherwise trafilatura (comments off, tables and formatting on) extracts from a copy of the
-   page that went through the same cleanup, and its output tree is rendered the same way.
+   ``.wp-block-post-content``, ``.post-content``, ``.post-body`` ...). A copy of it is
+   cleaned with structural rules (comment sections, forms, share bars, author boxes, related
+   posts, ads, link-dense blocks) and rendered directly. Unless it holds most of the page's
+   text, trafilatura's body of the page is a second opinion, and `choose_candidate` decides
+   on evidence (shingle overlap, where the container starts in trafilatura's body, their
+   sizes, whether the container sits right below the title or is one of many alike).
+2. Without a container, trafilatura (comments off, tables and formatting on) extracts from a
+   copy of the page that went through the same cleanup (and from the page as it is when that
+   finds little), and its output tree is rendered the same way.
 
 Both results then lose a leading title line and short boilerplate lines (share prompts,
 "Advertisements", comment-form notes) that no structure marked.
@@ -115,12 +119,17 @@ _BOILER_LINE = re.compile(
     r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
     r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
     r"|hier schreibt für sie:?|über den autor:?|about the author:?|tags?:.{0,120}"
-    r"|schlagwörter:.{0,120}|kategorien?:.{0,120}|categor(?:y|ies):.{0,120}|filed under:.{0,120})$",
+    r"|schlagwörter:.{0,120}|kategorien?:.{0,120}|categor(?:y|ies):.{0,120}|filed under:.{0,120}"
+    r"|(?:geschätzte )?(?:lesezeit|lesedauer|reading time|read time|temps de lecture)\s*:?\s*"
+    r"(?:ca\.?\s*|about\s*|~\s*)?\d+(?:\s*[-–]\s*\d+)?\s*(?:min\.?|minuten?|minutes?|mins?)"
+    r"(?: \w+)?|\d+\s*(?:min\.?|minutes?|mins?|minuten)\s+(?:read|lesezeit|lesen|de lecture))$",
     re.I,
 )
 # news chrome lines: media players, galleries, credits, bylines, dateline-only lines
 _CHROME_LINE = re.compile(
-    r"^(?:close|video|advert|caption|subscribe|\d{1,3}"
+    r"^(?:close|video|advert|advertising|caption|subscribe|\d{1,3}|full ?screen|autoplay"
+    r"|skip (?:this )?ad|[×✕]|view (?:photos?|gallery|slideshow)|\d{1,3} (?:of|von) \d{1,3}"
+    r"|(?:your )?video will (?:play|begin|start) in .{0,20}|inread invented by teads|loading\.*"
     r"|(?:image|media) (?:copyright|caption)\b.{0,150}"
     r"|media playback is (?:unsupported|not supported) on your device\.?"
     r"|(?:last )?(?:updated|aktualisiert|zuletzt aktualisiert)(?: on| at| am| um)?:?"
@@ -150,10 +159,24 @@ _CREDIT = re.compile(
 _CAPTION_TOKEN = re.compile(r"(?:^|[-_])caption(?:$|[-_])", re.I)
 _SHORT_LINE = 160
 _MIN_RAW_WORDS = 10  # a retry on the uncleaned page must find more than a menu
+_FEW_WORDS = 80  # trafilatura found this little on our cleaned page: try the page as it is
+_RAW_GAIN = 2  # ... and take that when it holds this many times the words
 
 
 def _tokens(el: etree._Element) -> list[str]:
     return ((el.get("class") or "") + " " + (el.get("id") or "")).split()
+
+
+_ALNUM = re.compile(r"[\W_]+")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _is_text_slug(el: etree._Element, ident: str) -> bool:
+    """An id made from the element's own text: the anchor that Jekyll, Hugo, Hexo and Markdown
+    renderers give each heading ("social-media-wird-zum-..."), not a widget's name."""
+    slug = _ALNUM.sub("", ident.lower())
+    text = _ALNUM.sub("", el.text_content().lower()) if len(slug) >= 8 else ""
+    return bool(text) and (text.startswith(slug) or slug.startswith(text))
 
 
 def _boiler_kind(el: etree._Element) -> str | None:
@@ -163,7 +186,11 @@ def _boiler_kind(el: etree._Element) -> str | None:
     if itemtype and _COMMENT_TYPES.search(itemtype):
         return "comment"
     kind = None
-    for token in _tokens(el):
+    tokens = _tokens(el)
+    ident = el.get("id")
+    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
+        tokens = (el.get("class") or "").split()
+    for token in tokens:
         if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
             continue
         if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):
@@ -223,31 +250,66 @@ def clean_container(
     `protect_share`: an element holding more than this share of root's text is not removed by
     a non-comment class/id rule (guards wrappers named e.g. "paywall" or "js-hidden").
     """
-    total = _text_len(root)
+    sizes = _text_sizes(root)
+    total = sizes.get(root, 0)
     doomed: list[etree._Element] = []
-    for el in root.iter():
-        if el is root or not isinstance(el.tag, str):
+    stack = list(reversed(root))  # document order; a doomed element's subtree is not visited
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
             continue
-        tag = el.tag.lower()
-        if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
+        if _is_doomed(el, root, sizes, protect_share * total):
             doomed.append(el)
-            continue
-        if tag in _BOILER_TAGS and not _inside_quote(el, root):
-            if _text_len(el) <= protect_share * total:  # ASP.NET pages wrap all in <form>
-                doomed.append(el)
-            continue
-        if _is_credited_caption(el, tag):
-            doomed.append(el)
-            continue
-        kind = _boiler_kind(el)
-        if (kind == "comment" and el.find(".//h1") is None) or (
-            kind == "other" and _text_len(el) <= protect_share * total and not _embeds_post(el)
-        ):
-            doomed.append(el)
+        else:
+            stack.extend(reversed(el))
     _drop_all(doomed)
     _drop_teaser_rails(root)
     if link_lists:
         _drop_link_lists(root)
+
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
+
+
+def _text_sizes(root: etree._Element) -> dict[etree._Element, int]:
+    """Each element's visible text length (as `_text_len` counts it, up to the spaces between
+    pieces), for the whole tree in one pass."""
+    order = [el for el in root.iter() if isinstance(el.tag, str)]
+    sizes: dict[etree._Element, int] = {}
+    for el in reversed(order):  # children before their parents
+        text = el.text
+        size = _ws_len(text) if text and el.tag.lower() not in _INVISIBLE else 0
+        for child in el:
+            if isinstance(child.tag, str):
+                size += sizes.get(child, 0)
+            if child.tail:
+                size += _ws_len(child.tail)
+        sizes[el] = size
+    return sizes
+
+
+def _ws_len(text: str) -> int:
+    """len(norm_ws(text)), faster: the characters of its words and one space between each."""
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+def _is_doomed(
+    el: etree._Element, root: etree._Element, sizes: dict[etree._Element, int], limit: float
+) -> bool:
+    """Whether `clean_container` removes `el`; `limit`: the most text a non-comment class/id
+    rule may take."""
+    tag = el.tag.lower()
+    if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
+        return True
+    if tag in _BOILER_TAGS and not _inside_quote(el, root):
+        return sizes.get(el, 0) <= limit  # ASP.NET pages wrap all in <form>
+    if _is_credited_caption(el, tag):
+        return True
+    kind = _boiler_kind(el)
+    return (kind == "comment" and el.find(".//h1") is None) or (
+        kind == "other" and sizes.get(el, 0) <= limit and not _embeds_post(el)
+    )
 
 
 _RAIL_TEXT = 100  # at most this much text per link in a block of teaser cards
@@ -432,15 +494,19 @@ _TRAF_TAGS = {
 }
 
 
-def _trafilatura_html(tree: etree._Element, url: str) -> etree._Element | None:
-    """trafilatura's body for a cleaned copy of the page, turned back into HTML tags."""
+def _trafilatura_html(tree: etree._Element, url: str, rich: bool = True) -> etree._Element | None:
+    """trafilatura's body for a cleaned copy of the page, turned back into HTML tags.
+
+    `rich`: keep links and emphasis (for Markdown); without, trafilatura runs about a third
+    faster (the second opinion next to a container only needs the text)."""
     doc = trafilatura.bare_extraction(
         tree,
         url=url or None,
+        output_format="xml",  # only its tree is used: "python" would render its text too
         include_comments=False,
         include_tables=True,
-        include_formatting=True,
-        include_links=True,
+        include_formatting=rich,
+        include_links=rich,
         include_images=False,
         with_metadata=False,
     )
@@ -713,6 +779,157 @@ def _drop_learned(
     return keep, [b.text for b in removed], False
 
 
+def container_blocks(root: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    """The container candidate: the CMS content element, cleaned and filtered ([] if none)."""
+    container = find_container(root)
+    return [] if container is None else _container_blocks(container, url, titles)
+
+
+def _container_blocks(container: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    parts = _container_parts(container)
+    work = deepcopy(container)
+    if len(parts) > 1:  # its attributes, the parts' children in page order
+        work.clear()
+        for part in parts:
+            chunk = deepcopy(part)
+            if chunk.text and chunk.text.strip():
+                wrap = lxml.html.Element("p")
+                wrap.text = chunk.text
+                work.append(wrap)
+            work.extend(list(chunk))
+    clean_container(work)
+    return _filter_blocks(render_blocks(work, url), titles)
+
+
+def trafilatura_blocks(root: etree._Element, url: str, titles: set[str]) -> list[Block]:
+    """The trafilatura candidate: its body of our cleaned copy of the page, else of the page."""
+    page = deepcopy(root)
+    clean_container(page, link_lists=False)  # trafilatura weighs link density itself
+    body = _trafilatura_html(page, url)
+    blocks = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+    words = _words(blocks)
+    if words < _FEW_WORDS:  # our cleanup may have gone too far: let trafilatura judge alone
+        body = _trafilatura_html(root, url)  # it copies its input
+        raw = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+        if _words(raw) >= max(_MIN_RAW_WORDS, _RAW_GAIN * words):
+            blocks = raw
+    return blocks
+
+
+# -- choosing between the container and trafilatura ------------------------------------------
+
+_PART_OF = 0.5  # share of the container's 4-grams trafilatura's body must hold to contain it
+_LATE_START = 0.3  # the container starts this far into trafilatura's body: a trailing promo
+_GROWTH = 3  # trafilatura's body is this many times the container's: the container is a part
+_SMALL = 30  # 4-grams: a container this small is a teaser or a promo line, unless confirmed
+_DISJOINT_GROWTH = 10  # disjoint: trafilatura's body this many times larger wins anyway
+_BLOATED = 4  # the container holds all of trafilatura's body and this many times more
+
+
+def _gram_seq(text: str) -> list[tuple[str, ...]]:
+    tokens = _WORD.findall(text.lower())
+    if len(tokens) < 4:
+        return [tuple(tokens)] if tokens else []
+    return [tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3)]
+
+
+_NEAR_TITLE = 300  # characters of page text between the title heading and the container
+
+
+def _follows_title(root: etree._Element, container: etree._Element, titles: set[str]) -> bool:
+    """Whether `container` starts right after the page's title heading (its <h1>, or the
+    first one when none matches the title): little text lies between them."""
+    heads = [h for h in root.iter("h1") if norm_ws(h.text_content())]
+    if not heads:
+        return False
+    head = next((h for h in heads if norm_ws(h.text_content()).lower() in titles), heads[0])
+    if _is_descendant(head, container) or head is container:
+        return True
+    between = 0
+    started = False
+    for el in root.iter():
+        if el is container:
+            return started
+        if el is head:
+            started = True
+            continue
+        if not started or _is_descendant(el, head):
+            continue
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag and tag not in ("script", "style", "noscript", "template") and el.text:
+            between += len(el.text.strip())
+        if el.tail:
+            between += len(el.tail.strip())
+        if between > _NEAR_TITLE:
+            return False
+    return False
+
+
+_REPEATS = 2  # other elements like the container (tag and class) that make it one of many
+
+
+def _is_repeated(root: etree._Element, container: etree._Element) -> bool:
+    """Whether the container is one of many alike (a teaser card, one forum post, one entry of
+    a listing): at least `_REPEATS` other elements with its tag and class and text, besides the
+    chunks of one post that `_container_parts` joins."""
+    cls = container.get("class")
+    if not cls:
+        return False
+    parts = {id(el) for el in _container_parts(container)}
+    others = 0
+    for el in root.iter(container.tag):
+        if el.get("class") == cls and id(el) not in parts and _text_len(el):
+            others += 1
+            if others >= _REPEATS:
+                return True
+    return False
+
+
+_PAGE_SHARE = 0.6  # a container with this share of the page's text needs no second opinion
+
+
+def _holds_page(root: etree._Element, container: etree._Element) -> bool:
+    """Whether `container` holds most of the page's visible text: no other candidate can then
+    be the larger text the choice looks for (and trafilatura's run is saved)."""
+    body = root.find("body")
+    total = _text_len(body if body is not None else root)
+    return bool(total) and _text_len(container) >= _PAGE_SHARE * total
+
+
+def choose_candidate(
+    container: list[Block],
+    other: list[Block],
+    follows_title: bool = False,
+    repeated: bool = False,
+) -> list[Block]:
+    """The container's blocks, or trafilatura's (`other`) when the evidence says the container
+    is not the article: a teaser or promo that trafilatura's body holds only late or in
+    passing, a small block elsewhere on the page while trafilatura finds far more text, or a
+    container that wraps trafilatura's body with much more around it (comments, listings).
+    A container right below the title heading (`follows_title`) is kept when it is small; one
+    of many alike on the page (`repeated`) gives way to a larger body from trafilatura."""
+    seq_c = _gram_seq(blocks_to_text(container))
+    seq_o = _gram_seq(blocks_to_text(other))
+    if not seq_o or not seq_c:
+        return container if seq_c else other
+    if repeated and len(seq_o) > len(seq_c):
+        return other
+    set_c, set_o = set(seq_c), set(seq_o)
+    shared = set_c & set_o
+    n_c, n_o = len(seq_c), len(seq_o)
+    if len(shared) >= _PART_OF * len(set_c):
+        if len(shared) >= 0.9 * len(set_o) and n_c > _BLOATED * n_o:
+            return other
+        if n_o > _GROWTH * n_c and not follows_title:
+            first = next(i for i, gram in enumerate(seq_o) if gram in set_c)
+            if first > _LATE_START * n_o:
+                return other
+        return container
+    if n_o > _DISJOINT_GROWTH * n_c or (n_o > _GROWTH * n_c and n_c < _SMALL and not follows_title):
+        return other
+    return container
+
+
 def extract_body(
     tree: lxml.html.HtmlElement, url: str, boilerplate: frozenset[str] = frozenset()
 ) -> Body | None:
@@ -723,36 +940,19 @@ def extract_body(
     """
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
     titles = _title_candidates(root)
-    blocks: list[Block] = []
     container = find_container(root)
-    if container is not None:
-        parts = _container_parts(container)
-        if len(parts) == 1:
-            work = deepcopy(container)
-        else:
-            work = deepcopy(container)  # its attributes, the parts' children in page order
-            work.clear()
-            for part in parts:
-                chunk = deepcopy(part)
-                if chunk.text and chunk.text.strip():
-                    wrap = lxml.html.Element("p")
-                    wrap.text = chunk.text
-                    work.append(wrap)
-                work.extend(list(chunk))
-        clean_container(work)
-        blocks = _filter_blocks(render_blocks(work, url), titles)
-    if not blocks:
-        page = deepcopy(root)
-        clean_container(page, link_lists=False)  # trafilatura weighs link density itself
-        body = _trafilatura_html(page, url)
-        if body is not None:
-            blocks = _filter_blocks(render_blocks(body, url), titles)
-        if not blocks:  # our cleanup may have gone too far: let trafilatura judge alone
-            body = _trafilatura_html(root, url)  # it copies its input
-            if body is not None:
-                blocks = _filter_blocks(render_blocks(body, url), titles)
-                if _words(blocks) < _MIN_RAW_WORDS:
-                    blocks = []
+    blocks = _container_blocks(container, url, titles) if container is not None else []
+    if not blocks or container is None:
+        blocks = trafilatura_blocks(root, url, titles)
+    elif not _holds_page(root, container):
+        body = _trafilatura_html(root, url, rich=False)  # the second opinion: on the page
+        other = _filter_blocks(render_blocks(body, url), titles) if body is not None else []
+        blocks = choose_candidate(
+            blocks,
+            other,
+            _follows_title(root, container, titles),
+            _is_repeated(root, container),
+        )
     ld_blocks = _ld_blocks(root, blocks)
     if ld_blocks:
         blocks = _filter_blocks(ld_blocks, titles)

@@ -12,13 +12,12 @@ log can say why (`classified URL as KIND ...`, DEBUG).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from lxml import html as lxml_html
 
 from crawler.extract import engines as engine_table
 from crawler.extract.engines import Engine, detect_engine, engines_for, match_any
 from crawler.extract.metadata import jsonld_items
+from crawler.extract.safeurl import urlsplit
 from crawler.extract.types import Hints, PageKind
 
 _POST_LD_TYPES = {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
+
+from crawler.extract.safeurl import urljoin, urlsplit
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _OLDER_TEXT = re.compile(
@@ -18,7 +19,7 @@ _PAGE_URL = re.compile(r"/page/(\d+)/?$|[?&](?:paged|page)=(\d+)")
 
 def base_url(tree: lxml_html.HtmlElement, url: str) -> str:
     href = tree.xpath("string(//head/base/@href)").strip()
-    return urljoin(url, href) if href else url
+    return (urljoin(url, href) or url) if href else url
 
 
 def _absolute(base: str, href: str | None) -> str | None:

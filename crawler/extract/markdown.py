@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
 
 from lxml import etree
+
+from crawler.extract.safeurl import urljoin
 
 SKIP_TAGS = frozenset(
     {
@@ -170,7 +171,10 @@ class _Renderer:
             href = (el.get("href") or "").strip()
             if not href or href.startswith(("#", "javascript:", "mailto:")):
                 return
-            wrapped = f"[{core}]({urljoin(self.base_url, href).replace(')', '%29')})"
+            target = urljoin(self.base_url, href)
+            if not target:  # a broken URL: the words stay, unlinked
+                return
+            wrapped = f"[{core}]({target.replace(')', '%29')})"
         elif tag == "code":
             raw = "".join(el.itertext())
             wrapped = f"`{norm_ws(raw)}`"

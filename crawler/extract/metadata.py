@@ -26,12 +26,12 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from itertools import chain
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from crawler.extract.engines import Engine, detect_engine, engines_for, match_any, url_date
+from crawler.extract.safeurl import urljoin, urlsplit
 from crawler.extract.types import Hints
 
 __all__ = ["extract_metadata", "parse_datetime", "iso_aware", "is_excluded", "jsonld_items"]

@@ -17,7 +17,7 @@ from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
 from crawler.urls import record_identity
-from schemas import Comment, Extractor, PostRecord, content_hash
+from schemas import Comment, ExtractedRecord, Extractor, PostRecord, content_hash
 from schemas.post import clean_text
 from schemas.version import VERSION, package_version
 
@@ -156,6 +156,9 @@ def build_record(
 ) -> tuple[PostRecord | None, str | None]:
     """The validated record of a post or page, or None and the reason there is none.
 
+    A page without a title still gets its record (title null); without a URL (`url` empty)
+    it is an `ExtractedRecord` with null URL fields.
+
     `boilerplate`: the site's learned block fingerprints, dropped from the body; the dropped
     texts are appended to `removed` when given.
     """
@@ -167,17 +170,16 @@ def build_record(
     text = clean_text(body.text) if body is not None else ""
     if body is None or not text.strip():
         return None, "no article body found"
-    title = meta.get("title") or (hints.title if hints else None)
-    if not title:
-        return None, "no title found"
+    title = meta.get("title") or (hints.title if hints else None)  # a status post has none
     declared = meta.get("canonical_url")
-    canonical = record_identity(url, declared, site)
+    canonical = record_identity(url, declared, site) if url else declared
+    model = PostRecord if url else ExtractedRecord  # a page read from a file may have no URL
     try:
-        record = PostRecord(
-            url=url,
-            canonical_url=canonical,
+        record = model(
+            url=url or None,
+            canonical_url=canonical or None,
             declared_canonical_url=declared if declared and declared != canonical else None,
-            site=site,
+            site=site or None,
             kind=kind,
             title=title,
             authors=meta.get("authors") or [],

@@ -72,17 +72,43 @@ _MD_LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\([^)]*\)")
 _UNFINGERPRINTED = frozenset({"pre", "table"})  # rendered as one block each: never dropped
 
 
+_MONTHS = frozenset(
+    """january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec januar februar märz mai juni juli oktober
+    dezember jän mär okt dez janvier février mars avril juin juillet août septembre octobre
+    novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre octubre
+    noviembre diciembre gennaio febbraio aprile maggio giugno luglio settembre ottobre
+    dicembre""".split()  # noqa: SIM905 - a word table reads better as text
+)
+_STEM = 6  # letters kept of each word in a line with numbers ("Minute"/"Minuten")
+_TEMPLATE_WORDS = 12  # a line with numbers up to this long may be a template line
+
+
 def normalise(text: str) -> str:
     """Case-folded words joined by single spaces; punctuation and whitespace differences vanish.
 
-    With two or more digit-free words, digit runs become "0" ("Lesezeit: 4 Minuten" and
-    "Lesezeit: 12 Minuten" match); "v1.0 (2015)" and "Teil 2" keep their numbers.
+    A short line (up to 12 words) with numbers and at least one word without digits may be a
+    template line whose numbers vary: digit runs become "0", month names too, and words keep
+    their first six letters, so "Lesezeit: 1 Minute" matches "Lesezeit: 4 Minuten",
+    "3 Kommentare" matches "1 Kommentar" and "am 3. März 2024" matches "am 12. April 2025".
+    Longer text with two or more words without digits only has its digit runs made "0";
+    "v1.0 (2015)" (no word without digits) keeps its numbers.
     """
     words = _WORD.findall(text.casefold())
-    norm = " ".join(words)
-    if sum(1 for w in words if not _DIGITS.search(w)) >= 2:
-        norm = _DIGITS.sub("0", norm)
-    return norm
+    plain = sum(1 for w in words if not _DIGITS.search(w))
+    if plain == len(words) or not plain:
+        return " ".join(words)
+    if len(words) > _TEMPLATE_WORDS:  # running text: its numbers only
+        return _DIGITS.sub("0", " ".join(words)) if plain >= 2 else " ".join(words)
+    out = []
+    for w in words:
+        if _DIGITS.search(w):
+            out.append(_DIGITS.sub("0", w))
+        elif w in _MONTHS:
+            out.append("0")
+        else:
+            out.append(w[:_STEM])
+    return " ".join(out)
 
 
 def text_fingerprint(text: str, linked: bool = False) -> str | None:

@@ -122,7 +122,7 @@ def test_no_file_until_first_write(tmp_path: Path) -> None:
         {"word_count": 99},
         {"content_hash": "sha256:0"},
         {"canonical_url": "/relative/"},
-        {"title": "  "},
+        {"title": ["not", "a", "string"]},
         {"unknown_field": 1},
     ],
 )

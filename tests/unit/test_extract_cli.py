@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from archive import cli
+from archive import cli, extract_commands
 from archive.scoring import score_document
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def test_extract_unusable_page_fails(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_extract_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "p.html"
     path.write_text(page(), encoding="utf-8")
-    for argv in (["extract"], ["extract", str(path)], ["extract", str(path), "--input", "x"]):
+    for argv in (["extract"], ["extract", str(path), "--input", "x"]):
         with pytest.raises(SystemExit) as exc:
             cli.main(argv)
         assert exc.value.code == 2
@@ -117,12 +117,41 @@ def test_extract_input_jsonl(
 
 def test_extract_input_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "pages.jsonl"
-    source.write_text('not json\n{"id": 7, "html": "<p>x</p>"}\n', encoding="utf-8")
+    source.write_text('not json\n{"id": 7, "url": 5, "html": "<p>x</p>"}\n', encoding="utf-8")
     status, out, _ = run(capsys, "extract", "--input", str(source), "--workers", "1")
     assert status == 0
     first, second = (json.loads(line) for line in out.splitlines())
     assert first["id"] is None and "bad input line" in first["error"]
     assert second["id"] == 7 and "url" in second["error"]
+
+
+def test_extract_needs_neither_url_nor_title(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A body needs no title and no URL: such pages give records, not refusals."""
+    untitled = page().replace("<title>All about cheese | Dairy Blog</title>", "")
+    untitled = untitled.replace("<h1>All about cheese</h1>", "")
+    lines = [
+        json.dumps({"id": "no-url", "html": page()}),
+        json.dumps({"id": "no-title", "url": "https://d.example/4/", "html": untitled}),
+        json.dumps({"id": "neither", "html": untitled}),
+    ]
+    source = tmp_path / "pages.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status, out, _ = run(capsys, "extract", "--input", str(source), "--workers", "1")
+    assert status == 0
+    records = {r["id"]: r for r in map(json.loads, out.splitlines())}
+    for record in records.values():
+        assert "error" not in record, record
+        assert record["text"] == "\n\n".join(PARAS)
+    assert records["no-url"]["url"] is None and records["no-url"]["title"] == "All about cheese"
+    assert records["no-title"]["title"] is None
+    assert records["no-title"]["url"] == "https://d.example/4/"
+    assert records["neither"]["url"] is None and records["neither"]["title"] is None
+    html = tmp_path / "untitled.html"
+    html.write_text(untitled, encoding="utf-8")
+    status, out, _ = run(capsys, "extract", str(html))
+    assert status == 0 and json.loads(out)["text"] == "\n\n".join(PARAS)
 
 
 # -- eval ------------------------------------------------------------------------------------
@@ -159,12 +188,47 @@ def test_eval_synthetic_bench(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert 0 < ours["f1"] < 1
     assert 0 <= result["trafilatura"]["f1"] <= 1
     assert all(w["theirs_f1"] > w["ours_f1"] for w in result["worst"])
+    assert result["catastrophic"] == 0 and result["reverse_catastrophic"] >= 0
+    assert ours["pages_per_second"] > 0 and result["trafilatura"]["pages_per_second"] > 0
+    for row in ("ours_with_comments", "trafilatura_no_comments"):
+        assert 0 <= result[row]["f1"] <= 1
 
     status, out, _ = run(capsys, "eval", str(bench), "--workers", "2")
     assert status == 0
-    lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
-    assert lines["ours"][1:4] == ["1.000", f"{ours['recall']:.3f}", f"{ours['f1']:.3f}"]
-    assert "trafilatura" in lines
+    rows = {line.strip()[:16].strip(): line.split() for line in out.splitlines()}
+    assert rows["ours (body)"][2:5] == ["1.000", f"{ours['recall']:.3f}", f"{ours['f1']:.3f}"]
+    assert "trafilatura" in rows and "ours + comments" in rows
+    assert "catastrophic (ours F1 < 0.5 where trafilatura >= 0.8): 0 (0.0%)" in out
+    assert "against trafilatura without comments: 0" in out
+
+
+def test_eval_counts_catastrophic_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose truth our body misses while trafilatura finds it counts as catastrophic;
+    the reverse is counted apart. --limit scores the first pages only."""
+    bench = make_bench(
+        tmp_path / "bench",
+        {
+            "a-lost": (page(), "Completely different words that no extractor will ever find."),
+            "b-fine": (page(), "\n\n".join(PARAS)),
+        },
+    )
+    truth = "Completely different words that no extractor will ever find."
+    texts = {"a-lost": ("", truth), "b-fine": ("\n\n".join(PARAS), "")}
+
+    def fake(task: tuple[str, str, str]) -> extract_commands._Scored:
+        ours, theirs = texts[task[0]]
+        return extract_commands._Scored(task[0], task[1], ours, "", theirs, theirs, 0.1, 0.1)
+
+    monkeypatch.setattr(extract_commands, "_score_page", fake)
+    status, out, _ = run(capsys, "eval", str(bench), "--workers", "1", "--json")
+    result = json.loads(out)["bench"]
+    assert (result["catastrophic"], result["reverse_catastrophic"]) == (1, 1)
+    assert result["catastrophic_vs_no_comments"] == 1
+    assert result["worst"][0]["id"] == "a-lost"
+    status, out, _ = run(capsys, "eval", str(bench), "--workers", "1", "--json", "--limit", "1")
+    assert json.loads(out)["bench"]["pages"] == 1
 
 
 def test_eval_perfect_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

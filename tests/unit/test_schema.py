@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from schemas import Comment, Extractor, PostRecord, content_hash
+from schemas import Comment, ExtractedRecord, Extractor, PostRecord, content_hash
 from schemas.__main__ import SCHEMA_FILES, render
 
 
@@ -50,7 +50,6 @@ def test_valid_record_round_trips_through_json():
     [
         ({"published": datetime(2019, 5, 12)}, "timezone"),
         ({"kind": "listing"}, "kind"),
-        ({"title": "   "}, "title"),
         ({"text": "   "}, "text"),
         ({"word_count": 1}, "word_count"),
         ({"content_hash": "sha256:00"}, "content_hash"),
@@ -64,6 +63,23 @@ def test_invalid_records_are_refused(overrides, problem):
     with pytest.raises(ValidationError) as err:
         make(**overrides)
     assert problem in str(err.value).lower()
+
+
+def test_title_is_optional_and_blank_means_none():
+    assert make(title="   ").title is None
+    assert make(title=None).title is None
+    assert make(title=" Brot ").title == "Brot"
+
+
+def test_extracted_record_may_lack_urls_but_not_have_bad_ones():
+    data = make().model_dump()
+    data.update(url=None, canonical_url=None, site=None)
+    assert ExtractedRecord(**data).url is None
+    with pytest.raises(ValidationError):
+        PostRecord(**data)
+    data["url"] = "/relative/"
+    with pytest.raises(ValidationError):
+        ExtractedRecord(**data)
 
 
 def test_content_hash_is_sha256_of_text():
