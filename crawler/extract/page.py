@@ -79,9 +79,31 @@ def parse_html(text: str) -> lxml_html.HtmlElement:
         tree = lxml_html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise PageError(f"unparseable HTML: {exc}") from exc
+    _merge_extra_roots(tree)
     if tree.find("body") is None and not len(tree):
         raise PageError("no HTML body")
     return tree
+
+
+def _merge_extra_roots(root: lxml_html.HtmlElement) -> None:
+    """Move elements that libxml2 left beside the root (a page that opens `<html>` twice)
+    into it: every later step walks the root, and `//` XPaths would see them otherwise."""
+    extra = [el for el in root.itersiblings() if isinstance(el.tag, str)]
+    if not extra:
+        return
+    body = root.find("body")
+    if body is None:
+        body = lxml_html.Element("body")
+        root.append(body)
+    for el in extra:
+        parts = list(el) if el.tag == "html" else [el]
+        for part in parts:
+            if part.tag == "body":
+                body.extend(list(part))
+            elif part.tag != "head":
+                body.append(part)
+        if el.tag == "html":
+            lxml_html.Element("div").append(el)  # appending elsewhere takes it out of the page
 
 
 def analyse_page(

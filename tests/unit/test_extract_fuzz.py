@@ -98,3 +98,22 @@ def test_odd_nodes_and_broken_urls_give_a_record(html: str) -> None:
     record = extract_record(html.encode(), "", "utf-8")
     assert "error" not in record, record
     assert record["text"]
+
+
+def test_a_page_that_opens_html_twice_is_one_document() -> None:
+    """libxml2 leaves a second `<html>` beside the root; its content (comments here) belongs to
+    the page, and XPaths over the document must not see elements the root does not hold."""
+    second = "".join(
+        f'<li id="comment-{i}" class="comment"><div class="comment-author">Leser {i}</div>'
+        f'<div class="comment-content"><p>Kommentar Nummer {i} zum Beitrag.</p></div></li>'
+        for i in (1, 2)
+    )
+    page = (
+        "<html><head><title>Ein Beitrag</title></head><body><article><h1>Ein Beitrag</h1>"
+        + "<p>Der erste Absatz des Beitrags hat genug Wörter, um ein Absatz zu sein.</p>" * 3
+        + "</article></body></html>"
+        + f'<html><body><ol class="comment-list">{second}</ol></body></html>'
+    )
+    analysis = analyse_page(page.encode(), "https://blog.example/2024/01/ein-beitrag/")
+    assert analysis.record is not None
+    assert "Kommentar Nummer" not in analysis.record.text
