@@ -24,6 +24,7 @@ import json
 import re
 from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import lxml.html
 import trafilatura
@@ -179,24 +180,31 @@ def _is_text_slug(el: etree._Element, ident: str) -> bool:
     return bool(text) and (text.startswith(slug) or slug.startswith(text))
 
 
-def _boiler_kind(el: etree._Element) -> str | None:
-    """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
-    (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
-    itemtype = el.get("itemtype") or ""
-    if itemtype and _COMMENT_TYPES.search(itemtype):
-        return "comment"
+@lru_cache(maxsize=4096)
+def _token_kind(cls: str, ident: str) -> str | None:
+    """What the class and id words say: "comment", "other" or None (pages repeat them)."""
     kind = None
-    tokens = _tokens(el)
-    ident = el.get("id")
-    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
-        tokens = (el.get("class") or "").split()
-    for token in tokens:
+    for token in (cls + " " + ident).split():
         if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
             continue
         if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):
             if _COMMENT_TOKEN.search(token):
                 return "comment"
             kind = "other"
+    return kind
+
+
+def _boiler_kind(el: etree._Element) -> str | None:
+    """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
+    (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
+    itemtype = el.get("itemtype") or ""
+    if itemtype and _COMMENT_TYPES.search(itemtype):
+        return "comment"
+    cls = el.get("class") or ""
+    ident = el.get("id") or ""
+    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
+        ident = ""
+    kind = _token_kind(cls, ident) if cls or ident else None
     if kind:
         return kind
     if el.get("hidden") is not None:
@@ -319,11 +327,13 @@ def _drop_teaser_rails(root: etree._Element) -> None:
     """Drop a "Most read" / "Related stories" block wherever it sits: the heading that names it
     and the enclosing elements whose other text is mostly links (the teaser headlines)."""
     doomed = []
-    limit = _TEASER_TAIL * _text_len(root)
+    limit = -1.0
     for head in root.iter("h2", "h3", "h4", "h5", "h6"):
         text = norm_ws(head.text_content())
         if not text or not _TEASER_HEAD.match(text):
             continue
+        if limit < 0:
+            limit = _TEASER_TAIL * _text_len(root)
         size = len(text)
         best = None
         for anc in head.iterancestors():
