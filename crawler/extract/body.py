@@ -366,12 +366,17 @@ def _embeds_post(el: etree._Element) -> bool:
     return any(_text_len(q) >= _EMBED_MIN for q in quotes)
 
 
+@lru_cache(maxsize=4096)
+def _names_caption(cls: str | None, ident: str | None) -> bool:
+    return any(_CAPTION_TOKEN.search(t) for t in f"{cls or ''} {ident or ''}".split())
+
+
 def _is_credited_caption(el: etree._Element, tag: str) -> bool:
     """A news photo caption: a caption element naming a photo credit or agency.
 
     Authors' own captions (no credit) stay part of the body.
     """
-    if tag != "figcaption" and not any(_CAPTION_TOKEN.search(t) for t in _tokens(el)):
+    if tag != "figcaption" and not _names_caption(el.get("class"), el.get("id")):
         return False
     if any(_BOILER_TOKEN.match(t) for d in el.iterdescendants() for t in _tokens(d)):
         return True  # holds a credit (or other chrome) element
@@ -435,6 +440,11 @@ def _in_boilerplate(el: etree._Element) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _names_container(cls: str | None, ident: str | None) -> bool:
+    return any(_CONTAINER_CLASS.match(t) for t in f"{cls or ''} {ident or ''}".split())
+
+
 def find_container(tree: etree._Element) -> etree._Element | None:
     """The CMS element wrapping the article body, or None."""
     candidates: list[tuple[int, etree._Element]] = []
@@ -442,7 +452,7 @@ def find_container(tree: etree._Element) -> etree._Element | None:
         if not isinstance(el.tag, str) or el.tag.lower() not in _CONTAINER_TAGS:
             continue
         prop = (el.get("itemprop") or "").lower()
-        if prop != "articlebody" and not any(_CONTAINER_CLASS.match(t) for t in _tokens(el)):
+        if prop != "articlebody" and not _names_container(el.get("class"), el.get("id")):
             continue
         if _in_boilerplate(el):
             continue

@@ -38,7 +38,9 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s|$)")
 
 def norm_ws(text: str) -> str:
     """Collapse every run of whitespace (NBSP, thin spaces too) into one space and strip."""
-    return _WS.sub(" ", text).strip()
+    if "\u200b" in text or "\ufeff" in text:  # the two that str.split() keeps
+        return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _md_escape(text: str) -> str:
