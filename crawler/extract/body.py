@@ -473,6 +473,15 @@ def find_container(tree: etree._Element) -> etree._Element | None:
     return best
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _class_sig(cls: str | None) -> str:
+    """A class attribute with its numbers blanked: chunks of one body are often numbered
+    ("story-body story-body-1", "... story-body-2")."""
+    return _DIGITS.sub("#", cls or "")
+
+
 def _container_parts(container: etree._Element) -> list[etree._Element]:
     """`container` and its sibling chunks: pages that break the body with ads or inline promos
     repeat the same container element (same tag and class) several times inside one <article>.
@@ -481,10 +490,11 @@ def _container_parts(container: etree._Element) -> list[etree._Element]:
     article = next(container.iterancestors("article"), None)
     if not cls or article is None:
         return [container]
+    sig = _class_sig(cls)
     parts = [
         el
         for el in article.iter(container.tag)
-        if el.get("class") == cls and _text_len(el) and not _in_boilerplate(el)
+        if _class_sig(el.get("class")) == sig and _text_len(el) and not _in_boilerplate(el)
     ]
     # keep the outermost ones only
     ids = {id(el) for el in parts}
@@ -700,10 +710,37 @@ def _cut_teasers(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _is_link_only(b: Block) -> bool:
+    md = _LIST_MARK.sub("", b.md).strip("*_ ")
+    return md.startswith("[") and md.endswith(")") and len(_LINK_MD.findall(md)) == 1
+
+
+def _drop_announced_links(blocks: list[Block]) -> list[Block]:
+    """Drop a "You may also like:" / "Related posts" line and the list of linked titles right
+    after it, wherever it sits (inside a post's container, before the author's last words)."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b.kind in ("p", "h") and not b.quote and _TEASER_HEAD.match(b.text):
+            j = i + 1
+            while j < len(blocks) and blocks[j].kind == "li" and _is_link_only(blocks[j]):
+                j += 1
+            if j - i > 1:
+                i = j
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
 def _filter_blocks(blocks: list[Block], titles: set[str]) -> list[Block]:
     out: list[Block] = []
     seen: set[str] = set()
-    for b in blocks:
+    for b in _drop_announced_links(blocks):
         if _is_boiler_block(b):
             continue
         if b.kind == "caption" and len(b.text) >= 40:
