@@ -74,7 +74,7 @@ _BOILER_WORDS = (
     r"|social-?(?:links|icons|share|media|buttons?)|socials|likes?|jp-relatedposts|likebox"
     r"|related|related-?(?:posts?|articles?|content|stories)|yarpp|crp_related|more-?posts"
     r"|author-?(?:bio|box|info|card|profile|description|meta|details)|about-?(?:the-)?author"
-    r"|authorbox|byline|post-?author|entry-?author|vcard|avatar"
+    r"|authorbox|(?:extended-?)?bio|byline|post-?author|entry-?author|vcard|avatar"
     r"|ads?|advert|adverts|advertising|advertisement|sponsor(?:ed)?|wordads|wpcnt|adsbygoogle"
     r"|ad-?(?:slot|unit|container|wrapper|banner)|banner|promo|newsletter|subscribe"
     r"|subscription|signup|sign-up|login|log-?in|register|membership|cta|widget"
