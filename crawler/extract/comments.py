@@ -423,6 +423,23 @@ def _text_size(el: etree._Element) -> int:
     return len(norm_ws(comment_text(el, skip_meta=False)))
 
 
+_SIDEBAR = re.compile(
+    r"^(?:sidebar\S*|\S*-sidebar|wp-block-latest-comments\S*|recentcomments"
+    r"|\S*recent-?comments\S*|\S*latest-?comments\S*)$"
+)
+
+
+def _in_sidebar(el: etree._Element) -> bool:
+    """In a sidebar or a "latest comments" list (Blogger and others wrap the post itself in a
+    "widget" too, so that word alone does not count here)."""
+    for node in chain((el,), el.iterancestors()):
+        if node.tag in ("aside", "nav"):
+            return True
+        if any(_SIDEBAR.match(t) for t in node.get("class", "").lower().split()):
+            return True
+    return False
+
+
 def _thread_sections(tree: etree._Element) -> list[etree._Element]:
     """Outermost elements named like a comment thread, outside widgets and the post's text."""
     found = []
@@ -430,7 +447,7 @@ def _thread_sections(tree: etree._Element) -> list[etree._Element]:
         if not isinstance(el.tag, str) or el.tag not in _SECTION_TAGS:
             continue
         words = f"{el.get('id') or ''} {el.get('class') or ''}".split()
-        if not any(_SECTION_WORD.match(w) for w in words) or _in_widget(el):
+        if not any(_SECTION_WORD.match(w) for w in words) or _in_sidebar(el):
             continue
         if el.find(".//h1") is not None:
             continue  # a wrapper around the whole post, not its thread
