@@ -932,10 +932,11 @@ def _is_repeated(root: etree._Element, container: etree._Element) -> bool:
     cls = container.get("class")
     if not cls:
         return False
-    parts = {id(el) for el in _container_parts(container)}
+    # the elements themselves, not their id(): a freed lxml proxy's id is reused by the next
+    parts = _container_parts(container)
     others = 0
     for el in root.iter(container.tag):
-        if el.get("class") == cls and id(el) not in parts and _text_len(el):
+        if el.get("class") == cls and not any(el is p for p in parts) and _text_len(el):
             others += 1
             if others >= _REPEATS:
                 return True
