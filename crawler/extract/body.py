@@ -24,6 +24,7 @@ import json
 import re
 from copy import deepcopy
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import lxml.html
 import trafilatura
@@ -73,7 +74,7 @@ _BOILER_WORDS = (
     r"|social-?(?:links|icons|share|media|buttons?)|socials|likes?|jp-relatedposts|likebox"
     r"|related|related-?(?:posts?|articles?|content|stories)|yarpp|crp_related|more-?posts"
     r"|author-?(?:bio|box|info|card|profile|description|meta|details)|about-?(?:the-)?author"
-    r"|authorbox|byline|post-?author|entry-?author|vcard|avatar"
+    r"|authorbox|(?:extended-?)?bio|byline|post-?author|entry-?author|vcard|avatar"
     r"|ads?|advert|adverts|advertising|advertisement|sponsor(?:ed)?|wordads|wpcnt|adsbygoogle"
     r"|ad-?(?:slot|unit|container|wrapper|banner)|banner|promo|newsletter|subscribe"
     r"|subscription|signup|sign-up|login|log-?in|register|membership|cta|widget"
@@ -179,24 +180,31 @@ def _is_text_slug(el: etree._Element, ident: str) -> bool:
     return bool(text) and (text.startswith(slug) or slug.startswith(text))
 
 
-def _boiler_kind(el: etree._Element) -> str | None:
-    """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
-    (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
-    itemtype = el.get("itemtype") or ""
-    if itemtype and _COMMENT_TYPES.search(itemtype):
-        return "comment"
+@lru_cache(maxsize=4096)
+def _token_kind(cls: str, ident: str) -> str | None:
+    """What the class and id words say: "comment", "other" or None (pages repeat them)."""
     kind = None
-    tokens = _tokens(el)
-    ident = el.get("id")
-    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
-        tokens = (el.get("class") or "").split()
-    for token in tokens:
+    for token in (cls + " " + ident).split():
         if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
             continue
         if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):
             if _COMMENT_TOKEN.search(token):
                 return "comment"
             kind = "other"
+    return kind
+
+
+def _boiler_kind(el: etree._Element) -> str | None:
+    """Why `el` is boilerplate by its attributes: "comment" (reader comments), "other"
+    (share bars, author boxes, ads, meta lines, hidden elements ...) or None."""
+    itemtype = el.get("itemtype") or ""
+    if itemtype and _COMMENT_TYPES.search(itemtype):
+        return "comment"
+    cls = el.get("class") or ""
+    ident = el.get("id") or ""
+    if ident and el.tag in _HEADINGS and _is_text_slug(el, ident):
+        ident = ""
+    kind = _token_kind(cls, ident) if cls or ident else None
     if kind:
         return kind
     if el.get("hidden") is not None:
@@ -319,11 +327,13 @@ def _drop_teaser_rails(root: etree._Element) -> None:
     """Drop a "Most read" / "Related stories" block wherever it sits: the heading that names it
     and the enclosing elements whose other text is mostly links (the teaser headlines)."""
     doomed = []
-    limit = _TEASER_TAIL * _text_len(root)
+    limit = -1.0
     for head in root.iter("h2", "h3", "h4", "h5", "h6"):
         text = norm_ws(head.text_content())
         if not text or not _TEASER_HEAD.match(text):
             continue
+        if limit < 0:
+            limit = _TEASER_TAIL * _text_len(root)
         size = len(text)
         best = None
         for anc in head.iterancestors():
@@ -356,12 +366,17 @@ def _embeds_post(el: etree._Element) -> bool:
     return any(_text_len(q) >= _EMBED_MIN for q in quotes)
 
 
+@lru_cache(maxsize=4096)
+def _names_caption(cls: str | None, ident: str | None) -> bool:
+    return any(_CAPTION_TOKEN.search(t) for t in f"{cls or ''} {ident or ''}".split())
+
+
 def _is_credited_caption(el: etree._Element, tag: str) -> bool:
     """A news photo caption: a caption element naming a photo credit or agency.
 
     Authors' own captions (no credit) stay part of the body.
     """
-    if tag != "figcaption" and not any(_CAPTION_TOKEN.search(t) for t in _tokens(el)):
+    if tag != "figcaption" and not _names_caption(el.get("class"), el.get("id")):
         return False
     if any(_BOILER_TOKEN.match(t) for d in el.iterdescendants() for t in _tokens(d)):
         return True  # holds a credit (or other chrome) element
@@ -425,6 +440,11 @@ def _in_boilerplate(el: etree._Element) -> bool:
     return False
 
 
+@lru_cache(maxsize=4096)
+def _names_container(cls: str | None, ident: str | None) -> bool:
+    return any(_CONTAINER_CLASS.match(t) for t in f"{cls or ''} {ident or ''}".split())
+
+
 def find_container(tree: etree._Element) -> etree._Element | None:
     """The CMS element wrapping the article body, or None."""
     candidates: list[tuple[int, etree._Element]] = []
@@ -432,7 +452,7 @@ def find_container(tree: etree._Element) -> etree._Element | None:
         if not isinstance(el.tag, str) or el.tag.lower() not in _CONTAINER_TAGS:
             continue
         prop = (el.get("itemprop") or "").lower()
-        if prop != "articlebody" and not any(_CONTAINER_CLASS.match(t) for t in _tokens(el)):
+        if prop != "articlebody" and not _names_container(el.get("class"), el.get("id")):
             continue
         if _in_boilerplate(el):
             continue
@@ -453,6 +473,15 @@ def find_container(tree: etree._Element) -> etree._Element | None:
     return best
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _class_sig(cls: str | None) -> str:
+    """A class attribute with its numbers blanked: chunks of one body are often numbered
+    ("story-body story-body-1", "... story-body-2")."""
+    return _DIGITS.sub("#", cls or "")
+
+
 def _container_parts(container: etree._Element) -> list[etree._Element]:
     """`container` and its sibling chunks: pages that break the body with ads or inline promos
     repeat the same container element (same tag and class) several times inside one <article>.
@@ -461,10 +490,11 @@ def _container_parts(container: etree._Element) -> list[etree._Element]:
     article = next(container.iterancestors("article"), None)
     if not cls or article is None:
         return [container]
+    sig = _class_sig(cls)
     parts = [
         el
         for el in article.iter(container.tag)
-        if el.get("class") == cls and _text_len(el) and not _in_boilerplate(el)
+        if _class_sig(el.get("class")) == sig and _text_len(el) and not _in_boilerplate(el)
     ]
     # keep the outermost ones only
     ids = {id(el) for el in parts}
@@ -680,10 +710,37 @@ def _cut_teasers(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _is_link_only(b: Block) -> bool:
+    md = _LIST_MARK.sub("", b.md).strip("*_ ")
+    return md.startswith("[") and md.endswith(")") and len(_LINK_MD.findall(md)) == 1
+
+
+def _drop_announced_links(blocks: list[Block]) -> list[Block]:
+    """Drop a "You may also like:" / "Related posts" line and the list of linked titles right
+    after it, wherever it sits (inside a post's container, before the author's last words)."""
+    out: list[Block] = []
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b.kind in ("p", "h") and not b.quote and _TEASER_HEAD.match(b.text):
+            j = i + 1
+            while j < len(blocks) and blocks[j].kind == "li" and _is_link_only(blocks[j]):
+                j += 1
+            if j - i > 1:
+                i = j
+                continue
+        out.append(b)
+        i += 1
+    return out
+
+
 def _filter_blocks(blocks: list[Block], titles: set[str]) -> list[Block]:
     out: list[Block] = []
     seen: set[str] = set()
-    for b in blocks:
+    for b in _drop_announced_links(blocks):
         if _is_boiler_block(b):
             continue
         if b.kind == "caption" and len(b.text) >= 40:
@@ -875,10 +932,11 @@ def _is_repeated(root: etree._Element, container: etree._Element) -> bool:
     cls = container.get("class")
     if not cls:
         return False
-    parts = {id(el) for el in _container_parts(container)}
+    # the elements themselves, not their id(): a freed lxml proxy's id is reused by the next
+    parts = _container_parts(container)
     others = 0
     for el in root.iter(container.tag):
-        if el.get("class") == cls and id(el) not in parts and _text_len(el):
+        if el.get("class") == cls and not any(el is p for p in parts) and _text_len(el):
             others += 1
             if others >= _REPEATS:
                 return True

@@ -306,8 +306,9 @@ def _threaded_items(index: PageIndex) -> list[etree._Element]:
             continue
         items.append(el)
     if len(items) > len(known):
-        order = {el: i for i, el in enumerate(index.tree.iter())}
-        items.sort(key=order.__getitem__)
+        # "//li" searches the whole document, which may hold more than `index.tree`
+        order = {el: i for i, el in enumerate(index.tree.getroottree().iter())}
+        items.sort(key=lambda el: order.get(el, len(order)))
     return items
 
 
@@ -395,6 +396,170 @@ def _from_threaded(index: PageIndex) -> list[dict]:
                 "type": kind,
             }
         )
+    return comments
+
+
+# --------------------------------------------------------------------------- sections
+
+# the element a theme wraps its comment thread in, by its id or class word (2005-2015 themes:
+# `#comments`, `ol.commentlist`, Blogger's `#comments-block`, Disqus' rendered `#dsq-comments`)
+_SECTION_WORD = re.compile(
+    r"^(?:comments?|comment-?list(?:ing)?|comments?[-_](?:block|section|area|wrap|wrapper"
+    r"|container|thread|list|holder|body)|comment_list|disqus_thread|dsq-comments"
+    r"|dsq-content|reader-?comments|user-?comments)$",
+    re.IGNORECASE,
+)
+_SECTION_XPATH = _xp("//*[@id or @class]")
+_SECTION_TAGS = frozenset({"div", "section", "ol", "ul", "dl", "table", "tbody", "aside"})
+_ONE_CHILD = 0.7  # a child with this share of the text is the wrapper of the thread: go in
+_ITEMS_SHARE = 0.6  # repeated children with this share of the text are the comments
+_MIN_ITEM_WORDS = 3
+# boxes a comment comes in (paragraphs side by side are one text: the form's notes, or a comment)
+_ITEM_TAGS = frozenset({"li", "div", "article", "section", "dd", "tr", "table", "blockquote"})
+_SECTION_DEPTH = 8
+
+
+def _text_size(el: etree._Element) -> int:
+    return len(norm_ws(comment_text(el, skip_meta=False)))
+
+
+_SIDEBAR = re.compile(
+    r"^(?:sidebar\S*|\S*-sidebar|wp-block-latest-comments\S*|recentcomments"
+    r"|\S*recent-?comments\S*|\S*latest-?comments\S*)$"
+)
+
+
+def _in_sidebar(el: etree._Element) -> bool:
+    """In a sidebar or a "latest comments" list (Blogger and others wrap the post itself in a
+    "widget" too, so that word alone does not count here)."""
+    for node in chain((el,), el.iterancestors()):
+        if node.tag in ("aside", "nav"):
+            return True
+        if any(_SIDEBAR.match(t) for t in node.get("class", "").lower().split()):
+            return True
+    return False
+
+
+def _thread_sections(tree: etree._Element) -> list[etree._Element]:
+    """Outermost elements named like a comment thread, outside widgets and the post's text."""
+    found = []
+    for el in _SECTION_XPATH(tree):
+        if not isinstance(el.tag, str) or el.tag not in _SECTION_TAGS:
+            continue
+        words = f"{el.get('id') or ''} {el.get('class') or ''}".split()
+        if not any(_SECTION_WORD.match(w) for w in words) or _in_sidebar(el):
+            continue
+        if el.find(".//h1") is not None:
+            continue  # a wrapper around the whole post, not its thread
+        found.append(el)
+    ids = {id(el) for el in found}
+    return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
+
+
+def _section_items(section: etree._Element) -> list[tuple[etree._Element, etree._Element | None]]:
+    """The comments of a thread section as (box, header): the repeated children one level
+    holds most of the text in (`li` of a list, `div` of a box); Blogger's and other themes'
+    `<dt>` author line and `<dd>` text pairs come as (dd, dt)."""
+    node = section
+    for _ in range(_SECTION_DEPTH):
+        kids = [
+            c
+            for c in node
+            if isinstance(c.tag, str) and c.tag not in _SKIP_TAGS and not is_hidden(c)
+        ]
+        sizes = [_text_size(c) for c in kids]
+        total = sum(sizes)
+        if not total:
+            return []
+        if any(c.tag == "dd" for c in kids) and any(c.tag == "dt" for c in kids):
+            pairs = []
+            header = None
+            for c in kids:
+                if c.tag == "dt":
+                    header = c
+                elif c.tag == "dd":
+                    pairs.append((c, header))
+                    header = None
+            return pairs
+        by_tag: dict[str, int] = {}
+        count: dict[str, int] = {}
+        for c, size in zip(kids, sizes, strict=True):
+            by_tag[c.tag] = by_tag.get(c.tag, 0) + size
+            count[c.tag] = count.get(c.tag, 0) + 1
+        biggest = max(range(len(kids)), key=sizes.__getitem__)
+        if sizes[biggest] >= _ONE_CHILD * total and len(kids[biggest]):
+            node = kids[biggest]
+            continue
+        tag = max(by_tag, key=by_tag.__getitem__)
+        if tag in _ITEM_TAGS and count[tag] >= 2 and by_tag[tag] >= _ITEMS_SHARE * total:
+            return [(c, None) for c in kids if c.tag == tag]
+        return []
+    return []
+
+
+_CONTROLS = _xp(".//input | .//textarea | .//select | .//button | .//iframe | .//label")
+
+
+def _is_chrome(box: etree._Element, text: str) -> bool:
+    """A box of the thread that is no comment: the sign-in row, the form's notes, a row of
+    links (log in with ..., pages of the thread)."""
+    if _CONTROLS(box):
+        return True
+    linked = sum(len(norm_ws(a.text_content())) for a in box.iter("a"))
+    return linked > 0.5 * len(norm_ws(text))
+
+
+def _from_sections(tree: etree._Element) -> list[dict]:
+    """Comments of themes that mark the thread but not each comment in a way the other
+    readers know: the thread's repeated boxes, each one comment (no reply parents)."""
+    comments: list[dict] = []
+    sections = _thread_sections(tree)
+    alike: dict[tuple, int] = {}
+    for section in sections:
+        alike[(section.tag, section.get("class"))] = (
+            alike.get((section.tag, section.get("class")), 0) + 1
+        )
+    for section in sections:
+        links = sum(len(norm_ws(a.text_content())) for a in section.iter("a"))
+        if links > 0.5 * max(_text_size(section), 1):
+            continue  # a list of links to comments elsewhere
+        repeated = alike[(section.tag, section.get("class"))] > 1  # one box per comment
+        for box, header in [(section, None)] if repeated else _section_items(section):
+            text = comment_text(box)
+            if len(text.split()) < _MIN_ITEM_WORDS or _is_chrome(box, text):
+                continue
+            author_el = None
+            for owner in (header, box):
+                for xp in _AUTHOR_XPATHS[:-1]:
+                    found = xp(owner) if owner is not None else []
+                    if found and _inline(found[0]):
+                        author_el = found[0]
+                        break
+                if author_el is not None:
+                    break
+            author = _inline(author_el) if author_el is not None else None
+            author = re.sub(
+                r"\s*(?:says|sagt|schreibt|dit|dice|zegt|said)\.{0,3}:?$", "", author or ""
+            )
+            published = None
+            for owner in (header, box):
+                for xp in _DATE_XPATHS:
+                    published = _date_of(xp(owner)[0]) if owner is not None and xp(owner) else None
+                    if published:
+                        break
+                if published:
+                    break
+            position = len(comments) + 1
+            comments.append(
+                {
+                    "id": _comment_id(box, position) if box.get("id") else str(position),
+                    "parent_id": None,
+                    "author": author or None,
+                    "published": published,
+                    "text": text,
+                    "type": _kind(box, norm_ws(text)[:40]),
+                }
+            )
     return comments
 
 
@@ -685,6 +850,7 @@ def extract_comments(
         or _from_microdata(tree)
         or _from_microformats(index)
         or _from_jsonld(tree)
+        or _from_sections(tree)
     )
     if comments:
         seen: set[str] = set()

@@ -38,7 +38,9 @@ _MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s|$)")
 
 def norm_ws(text: str) -> str:
     """Collapse every run of whitespace (NBSP, thin spaces too) into one space and strip."""
-    return _WS.sub(" ", text).strip()
+    if "\u200b" in text or "\ufeff" in text:  # the two that str.split() keeps
+        return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def _md_escape(text: str) -> str:
@@ -52,7 +54,7 @@ class Block:
     kind: str  # p, h, li, pre, table, caption
     text: str
     md: str
-    quote: tuple[int, ...] = ()  # ids of the enclosing blockquotes, outermost first
+    quote: tuple[int, ...] = ()  # numbers of the enclosing blockquotes, outermost first
 
 
 @dataclass
@@ -69,6 +71,7 @@ class _Renderer:
     md: list[str] = field(default_factory=list)
     lists: list[_ListState] = field(default_factory=list)
     quotes: list[int] = field(default_factory=list)
+    quote_count: int = 0  # numbers each blockquote (an lxml proxy's id() is reused once freed)
     prefix_md: str = ""  # Markdown marker of the block being collected (heading, list item)
     kind: str = "p"
     flushes: int = 0
@@ -139,7 +142,8 @@ class _Renderer:
             self.lists.append(_ListState(tag == "ol", int(start) if start.isdigit() else 1))
             pushed_list = True
         elif tag == "blockquote":
-            self.quotes.append(id(el))
+            self.quote_count += 1
+            self.quotes.append(self.quote_count)
             pushed_quote = True
         elif tag in HEADINGS:
             self.kind, self.prefix_md = "h", "#" * HEADINGS[tag] + " "

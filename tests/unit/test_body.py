@@ -451,3 +451,31 @@ def test_media_chrome_lines_dropped() -> None:
     for junk in ("playback", "Reuters", "11:21"):
         assert junk not in body.text, junk
     assert "\n\n6\n\n" not in body.text
+
+
+def test_numbered_chunks_of_one_body_are_joined() -> None:
+    """News templates number the chunks of one body (`story-body-1`, `story-body-2`)."""
+    first = "<p>" + "The first part of the story has these words. " * 8 + "</p>"
+    second = "<p>" + "The second part goes on with other words. " * 12 + "</p>"
+    html = (
+        "<html><body><article><h1>Headline</h1>"
+        f"<div class='story-body story-body-1'>{first}</div><div class='ad'>Ad</div>"
+        f"<div class='story-body story-body-2'>{second}</div></article></body></html>"
+    )
+    body = extract_body(_parse(html), "")
+    assert body is not None
+    assert "first part of the story" in body.text and "second part goes on" in body.text
+
+
+def test_announced_list_of_linked_titles_is_dropped() -> None:
+    text = "<p>" + "An author's paragraph with enough words to be the body. " * 10 + "</p>"
+    html = (
+        f"<html><body><div class='entry-content'>{text}<p>You may also like:</p><ol>"
+        "<li><a href='/a'>Another post about phones</a></li>"
+        "<li><a href='/b'>A third post about music players</a></li></ol>"
+        "<p>Thanks for reading, and see you next week.</p></div></body></html>"
+    )
+    body = extract_body(_parse(html), "http://example.org/p")
+    assert body is not None
+    assert "Another post" not in body.text and "third post" not in body.text
+    assert body.text.endswith("Thanks for reading, and see you next week.")

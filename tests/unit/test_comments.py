@@ -280,3 +280,72 @@ def test_synthetic_tree_not_mutated() -> None:
         before = etree.tostring(tree)
         extract_comments(tree, "https://ex.org/post/")
         assert etree.tostring(tree) == before
+
+
+# -- threads marked only as a whole (older themes): the section fallback ----------------------
+
+_ARTICLE = "<div class='entry-content'><p>" + "The post itself says this. " * 12 + "</p></div>"
+
+
+def _section_page(thread: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(
+        f"<html><body><article><h1>Title</h1>{_ARTICLE}</article>{thread}</body></html>"
+    )
+
+
+def test_section_fallback_reads_dt_dd_pairs() -> None:
+    """Blogger's and some 2010 themes' `<dl>`: the author line in <dt>, the text in <dd>."""
+    tree = _section_page(
+        "<div id='comments'><h4>2 comments:</h4><dl id='comments-block'>"
+        "<dt class='comment-author'><a href='/u/1'>Ann</a> said...</dt>"
+        "<dd class='comment-body'><p>First reader comment with words.</p></dd>"
+        "<dt class='comment-author'><a href='/u/2'>Bob</a> said...</dt>"
+        "<dd class='comment-body'><p>Second reader comment, a reply.</p></dd>"
+        "</dl></div>"
+    )
+    comments, status, _ = extract_comments(tree, "")
+    assert status == "captured"
+    assert [c["text"] for c in comments] == [
+        "First reader comment with words.",
+        "Second reader comment, a reply.",
+    ]
+    for c in comments:
+        Comment(**c)
+
+
+def test_section_fallback_reads_repeated_boxes_and_skips_chrome() -> None:
+    tree = _section_page(
+        "<div id='comments'><ul class='commentlisting'>"
+        "<li class='c1'><h4>Nice one</h4><p>I think this is right on the money.</p></li>"
+        "<li class='c1'><h4>Nope</h4><p>I disagree with most of what was said.</p></li>"
+        "</ul><div class='login'><a href='/in'>Sign in</a> <a href='/f'>with Facebook</a>"
+        " <a href='/g'>Google</a></div></div>"
+    )
+    texts = [c["text"] for c in extract_comments(tree, "")[0]]
+    assert texts == [
+        "Nice one\n\nI think this is right on the money.",
+        "Nope\n\nI disagree with most of what was said.",
+    ]
+
+
+def test_section_fallback_finds_no_comment_in_a_form_or_its_notes() -> None:
+    tree = _section_page(
+        "<div class='comments'><h3>Leave a reply</h3>"
+        "<p>By submitting this form you agree to our use of your data.</p>"
+        "<p>Your personal data will only be used for spam filtering.</p>"
+        "<form><textarea name='c'></textarea><button>Post</button></form></div>"
+    )
+    assert extract_comments(tree, "")[:2] == ([], "none")
+
+
+def test_section_comment_text_never_in_body() -> None:
+    from crawler.extract.body import extract_body
+
+    tree = _section_page(
+        "<div id='comments'><ol><li><p>A reader writes this comment text.</p></li>"
+        "<li><p>Another reader answers with more text.</p></li></ol></div>"
+    )
+    comments = extract_comments(tree, "")[0]
+    body = extract_body(tree, "")
+    assert len(comments) == 2 and body is not None
+    assert all(c["text"] not in body.text for c in comments)
