@@ -944,14 +944,43 @@ def _is_repeated(root: etree._Element, container: etree._Element) -> bool:
 
 
 _PAGE_SHARE = 0.6  # a container with this share of the page's text needs no second opinion
+_PROSE_SHARE = 0.5  # ... or with this share of the words outside links (menus, widgets)
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 
 
 def _holds_page(root: etree._Element, container: etree._Element) -> bool:
-    """Whether `container` holds most of the page's visible text: no other candidate can then
-    be the larger text the choice looks for (and trafilatura's run is saved)."""
+    """Whether `container` holds most of the page's visible text, or most of its words outside
+    links: no other candidate can then be the larger text the choice looks for (and
+    trafilatura's run is saved). Navigation, widgets and footers are mostly links, so the
+    second measure still holds on pages whose template is large."""
     body = root.find("body")
-    total = _text_len(body if body is not None else root)
-    return bool(total) and _text_len(container) >= _PAGE_SHARE * total
+    page = body if body is not None else root
+    total = _text_len(page)
+    if not total:
+        return False
+    if _text_len(container) >= _PAGE_SHARE * total:
+        return True
+    prose = _prose_words(page)
+    return bool(prose) and _prose_words(container) >= _PROSE_SHARE * prose
+
+
+def _prose_words(el: etree._Element) -> int:
+    """Words of the visible text of `el` that are not inside a link."""
+    words = 0
+    stack: list[tuple[etree._Element, bool]] = [(el, False)]
+    while stack:
+        node, linked = stack.pop()
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if tag in _INVISIBLE:
+            continue
+        inside = linked or tag == "a"
+        if tag and node.text and not inside:
+            words += len(node.text.split())
+        for child in node:
+            if child.tail and not inside:
+                words += len(child.tail.split())
+            stack.append((child, inside))
+    return words
 
 
 def choose_candidate(

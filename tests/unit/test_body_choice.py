@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lxml.html
 
+from crawler.extract import body as body_module
 from crawler.extract.body import choose_candidate, extract_body
 from crawler.extract.markdown import Block
 
@@ -119,3 +120,36 @@ def test_a_heading_whose_anchor_id_looks_like_a_widget_stays() -> None:
         f"{_paras(ARTICLE)}<div id='social-share'><a href='/s'>Share</a></div></div></article>"
     )
     assert _text(_page(main)) == "\n\n".join([head, *ARTICLE])
+
+
+def _page_with_menu(outside_prose: str) -> str:
+    menu = "".join(
+        f'<li><a href="/kategorie/{i}/">Kategorie Nummer {i} im Menü</a></li>' for i in range(80)
+    )
+    article = "<p>Der Beitrag selbst hat einen Absatz mit genug eigenen Wörtern darin.</p>" * 4
+    return (
+        f"<html><head><title>Beitrag</title></head><body><nav><ul>{menu}</ul></nav>"
+        f'<article class="post"><h1>Beitrag</h1><div class="entry-content">{article}</div>'
+        f"</article>{outside_prose}</body></html>"
+    )
+
+
+def test_a_container_with_most_of_the_prose_needs_no_second_opinion(monkeypatch):
+    """A large menu of links outweighs the article in raw text, not in prose: trafilatura's
+    run is saved; with as much prose again outside the container it runs."""
+    calls: list[str] = []
+    original = body_module._trafilatura_html
+
+    def counting(*args, **kwargs):
+        calls.append("run")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(body_module, "_trafilatura_html", counting)
+    body = extract_body(lxml.html.document_fromstring(_page_with_menu("")), "")
+    assert body is not None and "eigenen Wörtern" in body.text
+    assert calls == []
+    prose = (
+        "<div><p>Ein ganz anderer Text steht hier, lang und ohne jeden Link darin.</p></div>" * 8
+    )
+    extract_body(lxml.html.document_fromstring(_page_with_menu(prose)), "")
+    assert calls == ["run"]
