@@ -31,6 +31,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,25 @@ def request_site(request: Request) -> str | None:
 
 @dataclass
 class Budget:
-    max_requests: int = 50_000
-    max_depth: int = 250
-    max_url_length: int = 2048
-    max_path_segments: int = 24
-    max_repeated_segments: int = 3
-    max_query_variants: int = 200
+    """A blog's limits; the defaults are the BUDGET_* settings (crawler/settings.py)."""
+
+    max_requests: int
+    max_depth: int
+    max_url_length: int
+    max_path_segments: int
+    max_repeated_segments: int
+    max_query_variants: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Budget:
+        return cls(
+            max_requests=settings.getint("BUDGET_MAX_REQUESTS"),
+            max_depth=settings.getint("BUDGET_MAX_DEPTH"),
+            max_url_length=settings.getint("BUDGET_MAX_URL_LENGTH"),
+            max_path_segments=settings.getint("BUDGET_MAX_PATH_SEGMENTS"),
+            max_repeated_segments=settings.getint("BUDGET_MAX_REPEATED_SEGMENTS"),
+            max_query_variants=settings.getint("BUDGET_MAX_QUERY_VARIANTS"),
+        )
 
 
 @dataclass
@@ -89,17 +103,9 @@ class BlogBudgetMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BlogBudgetMiddleware:
         settings = crawler.settings
-        if not settings.getbool("BUDGET_ENABLED", True):
+        if not settings.getbool("BUDGET_ENABLED"):
             raise NotConfigured
-        budget = Budget(
-            max_requests=settings.getint("BUDGET_MAX_REQUESTS"),
-            max_depth=settings.getint("BUDGET_MAX_DEPTH"),
-            max_url_length=settings.getint("BUDGET_MAX_URL_LENGTH"),
-            max_path_segments=settings.getint("BUDGET_MAX_PATH_SEGMENTS"),
-            max_repeated_segments=settings.getint("BUDGET_MAX_REPEATED_SEGMENTS"),
-            max_query_variants=settings.getint("BUDGET_MAX_QUERY_VARIANTS"),
-        )
-        return cls(crawler, budget)
+        return cls(crawler, Budget.from_settings(settings))
 
     # -- Scrapy's spider middleware interface --------------------------------------------
 

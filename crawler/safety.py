@@ -44,7 +44,7 @@ class RobotsTimeoutMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsTimeoutMiddleware:
-        timeout = crawler.settings.getfloat("ROBOTSTXT_TIMEOUT", 15.0)
+        timeout = crawler.settings.getfloat("ROBOTSTXT_TIMEOUT")
         if timeout <= 0:
             raise NotConfigured
         return cls(crawler, timeout)
@@ -172,7 +172,7 @@ class WarmupDeadline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarmupDeadline:
-        max_wait = crawler.settings.getfloat("PROFILE_WARMUP_MAX_WAIT", 20.0)
+        max_wait = crawler.settings.getfloat("PROFILE_WARMUP_MAX_WAIT")
         if max_wait <= 0:
             raise NotConfigured
         return cls(crawler, max_wait)

@@ -92,7 +92,7 @@ class ScopeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
-        if not crawler.settings.getbool("SCOPE_ENABLED", True):
+        if not crawler.settings.getbool("SCOPE_ENABLED"):
             raise NotConfigured
         return cls(crawler)
 

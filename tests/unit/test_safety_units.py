@@ -5,12 +5,20 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from scrapy.settings import Settings
 
+from crawler import settings as crawler_settings
 from crawler.auth import redact, split_credentials
 from crawler.budget import Budget, url_rule_broken
 from crawler.commands.crawl import exit_status
 from crawler.safety import bomless_utf16, gzip_complete
 from schemas.post import clean_text
+
+
+def _default_budget() -> Budget:
+    settings = Settings()
+    settings.setmodule(crawler_settings)
+    return Budget.from_settings(settings)
 
 
 @pytest.mark.parametrize(
@@ -25,7 +33,7 @@ from schemas.post import clean_text
     ],
 )
 def test_url_rules(url, rule):
-    assert url_rule_broken(url, Budget()) == rule
+    assert url_rule_broken(url, _default_budget()) == rule
 
 
 def test_gzip_complete():
