@@ -27,7 +27,7 @@ from typing import IO, Any, TypeVar
 
 import orjson
 
-from archive.scoring import CorpusScore, score_corpus, score_document
+from archive.scoring import CorpusScore, score_corpus, score_document, split_truth
 from crawler.extract.safeurl import urlsplit
 
 T = TypeVar("T")
@@ -363,6 +363,34 @@ def _texts(r: _Scored) -> dict[str, str]:
     }
 
 
+# (row, extractor text, truth): "body" is the truth without the comments where the corpus
+# marks them (dragnet), else the whole truth; "whole" always the whole truth
+_EVAL_ROWS = (
+    ("ours", "ours", "body"),
+    ("trafilatura", "trafilatura", "body"),
+    ("trafilatura_no_comments", "trafilatura_no_comments", "body"),
+    ("ours_with_comments", "ours_with_comments", "whole"),
+    ("trafilatura_whole", "trafilatura", "whole"),
+    ("ours_whole", "ours", "whole"),
+)
+
+
+def _catastrophic(
+    results: list[_Scored],
+    texts: list[dict[str, str]],
+    truth: dict[str, str],
+    ours: str,
+    other: str,
+) -> int:
+    """Pages where `ours` scores F1 < 0.5 on `truth` while `other` scores >= 0.8."""
+    lost = 0
+    for r, t in zip(results, texts, strict=True):
+        if score_document(truth[r.key], t[ours]).f1 >= CATASTROPHIC_BELOW:
+            continue
+        lost += score_document(truth[r.key], t[other]).f1 >= CATASTROPHIC_OTHER
+    return lost
+
+
 def evaluate_bench(
     folder: Path,
     workers: int,
@@ -372,34 +400,51 @@ def evaluate_bench(
 ) -> dict[str, Any]:
     """Score ours and trafilatura on a benchmark directory; JSON-ready results.
 
-    Rows: our body (`text`), our body with the record's comments, trafilatura's default
-    `extract()` (which keeps comments) and trafilatura without comments. `catastrophic`: pages
-    where ours scores F1 < 0.5 while trafilatura's default scores >= 0.8; `reverse` the other
-    way round; `catastrophic_vs_no_comments` against trafilatura without comments.
+    Our record keeps the body (`text`) and the reader comments apart; trafilatura's default
+    `extract()` puts comments in its text. Where a corpus's truth marks its comments apart
+    (dragnet's separator line, `scoring.split_truth`), bodies are scored against the truth
+    without them (rows `ours`, `trafilatura`, `trafilatura_no_comments`) and texts with
+    comments against the whole truth (`ours_with_comments`, `trafilatura_whole`; `ours_whole`
+    is our body alone against it). Elsewhere both truths are the same text.
+
+    `catastrophic`: pages where our body scores F1 < 0.5 on the body truth while trafilatura's
+    default scores >= 0.8; `reverse` the other way round; `catastrophic_vs_no_comments`
+    against trafilatura without comments; `catastrophic_with_comments`: ours with comments
+    against trafilatura's default, on the whole truth.
     """
     tasks, expected = _load_bench(folder, limit)
     start = time.perf_counter()
     results = list(_ordered_map(_score_page, tasks, workers, advance))
     wall = time.perf_counter() - start
-    out: dict[str, Any] = {"name": folder.name, "pages": len(results), "wall_seconds": wall}
+    split = {key: split_truth(text) for key, text in expected.items()}
+    truths = {"whole": expected, "body": {key: body for key, (body, _) in split.items()}}
+    marked = sum(1 for _, comments in split.values() if comments is not None)
+    out: dict[str, Any] = {
+        "name": folder.name,
+        "pages": len(results),
+        "pages_marking_comments": marked,
+        "wall_seconds": wall,
+    }
     texts = [_texts(r) for r in results]
-    for name in ("ours", "ours_with_comments", "trafilatura", "trafilatura_no_comments"):
-        score = score_corpus(
-            (expected[r.key], t[name]) for r, t in zip(results, texts, strict=True)
-        )
-        out[name] = _score_json(score)
+    for row, name, truth in _EVAL_ROWS:
+        pairs = ((truths[truth][r.key], t[name]) for r, t in zip(results, texts, strict=True))
+        out[row] = _score_json(score_corpus(pairs))
     for name, attr in (("ours", "ours_seconds"), ("trafilatura", "theirs_seconds")):
         seconds = sum(getattr(r, attr) for r in results)
         out[name]["pages_per_second"] = round(len(results) / seconds, 1) if seconds else None
+    body = truths["body"]
+    out["catastrophic"] = _catastrophic(results, texts, body, "ours", "trafilatura")
+    out["reverse_catastrophic"] = _catastrophic(results, texts, body, "trafilatura", "ours")
+    out["catastrophic_vs_no_comments"] = _catastrophic(
+        results, texts, body, "ours", "trafilatura_no_comments"
+    )
+    out["catastrophic_with_comments"] = _catastrophic(
+        results, texts, expected, "ours_with_comments", "trafilatura"
+    )
     losses = []
-    catastrophic = reverse = against_body = 0
     for r in results:
-        ours = score_document(expected[r.key], r.ours).f1
-        theirs = score_document(expected[r.key], r.theirs).f1
-        body = score_document(expected[r.key], r.theirs_body).f1
-        catastrophic += ours < CATASTROPHIC_BELOW and theirs >= CATASTROPHIC_OTHER
-        reverse += theirs < CATASTROPHIC_BELOW and ours >= CATASTROPHIC_OTHER
-        against_body += ours < CATASTROPHIC_BELOW and body >= CATASTROPHIC_OTHER
+        ours = score_document(body[r.key], r.ours).f1
+        theirs = score_document(body[r.key], r.theirs).f1
         if theirs > ours:
             losses.append(
                 {
@@ -410,9 +455,6 @@ def evaluate_bench(
                 }
             )
     losses.sort(key=lambda d: (d["ours_f1"] - d["theirs_f1"], d["id"]))
-    out["catastrophic"] = catastrophic
-    out["reverse_catastrophic"] = reverse
-    out["catastrophic_vs_no_comments"] = against_body
     out["losses"] = len(losses)
     out["worst"] = losses[:worst]
     return out
@@ -481,26 +523,46 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 _ROWS = (
     ("ours", "ours (body)"),
-    ("ours_with_comments", "ours + comments"),
     ("trafilatura", "trafilatura"),
     ("trafilatura_no_comments", "traf. no comm."),
 )
+_WHOLE_ROWS = (
+    ("ours_with_comments", "ours + comments"),
+    ("trafilatura_whole", "trafilatura"),
+    ("ours_whole", "ours (body)"),
+)
+
+
+def _print_rows(result: dict[str, Any], rows: tuple[tuple[str, str], ...]) -> None:
+    for name, label in rows:
+        s = result[name]
+        rate = f"{s['pages_per_second']:8.1f}" if s.get("pages_per_second") else f"{'-':>8}"
+        print(f"  {label:<16} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
 
 
 def _print_bench(result: dict[str, Any]) -> None:
     pages = result["pages"]
+    marked = result["pages_marking_comments"]
     print(f"{result['name']}: {pages} pages in {result['wall_seconds']:.1f}s")
+    if marked:
+        print(
+            f"  the truth marks reader comments apart on {marked} pages: bodies are scored"
+            " against the truth without them"
+        )
     print(f"  {'extractor':<16} {'P':>6} {'R':>6} {'F1':>6} {'pages/s':>8}")
-    for name, label in _ROWS:
-        s = result[name]
-        rate = f"{s['pages_per_second']:8.1f}" if s.get("pages_per_second") else f"{'-':>8}"
-        print(f"  {label:<16} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {rate}")
+    _print_rows(result, _ROWS)
+    if marked:
+        print("  against the whole truth, comments included:")
+        _print_rows(result, _WHOLE_ROWS)
+    else:
+        _print_rows(result, _WHOLE_ROWS[:1])
     share = 100 * result["catastrophic"] / pages if pages else 0.0
     print(
         f"  catastrophic (ours F1 < {CATASTROPHIC_BELOW} where trafilatura >= "
         f"{CATASTROPHIC_OTHER}): {result['catastrophic']} ({share:.1f}%);"
         f" the reverse: {result['reverse_catastrophic']};"
-        f" against trafilatura without comments: {result['catastrophic_vs_no_comments']}"
+        f" against trafilatura without comments: {result['catastrophic_vs_no_comments']};"
+        f" ours + comments against trafilatura: {result['catastrophic_with_comments']}"
     )
     if result["worst"]:
         print(f"  pages where trafilatura does better ({result['losses']}), worst first:")

@@ -77,3 +77,14 @@ def score_corpus(pairs: Iterable[tuple[str, str]]) -> CorpusScore:
     r = sum(recalls) / len(recalls) if recalls else 0.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     return CorpusScore(p, r, f1, count)
+
+
+# Dragnet's annotation: the main content, then this line, then the reader comments
+COMMENTS_SEPARATOR = "!@#$%^&*() COMMENTS"
+
+
+def split_truth(text: str) -> tuple[str, str | None]:
+    """(body, comments) of a ground-truth text; comments None where the annotation does not
+    mark them apart (the whole text is then the body)."""
+    head, sep, tail = (text or "").partition(COMMENTS_SEPARATOR)
+    return (head.strip(), tail.strip()) if sep else (text or "", None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -260,16 +261,27 @@ def clean_container(
     """
     sizes = _text_sizes(root)
     total = sizes.get(root, 0)
+    page_prose: list[int] = []
+
+    def holds_prose(el: etree._Element) -> bool:
+        """Whether `el` holds most of the words outside links of `root` (a post in <aside>)."""
+        if not page_prose:
+            page_prose.append(_prose_words(root))
+        words = _prose_words(el)
+        return words >= _TAG_PROSE_MIN and words >= _TAG_PROSE_SHARE * page_prose[0]
+
     doomed: list[etree._Element] = []
     stack = list(reversed(root))  # document order; a doomed element's subtree is not visited
     while stack:
         el = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        if _is_doomed(el, root, sizes, protect_share * total):
+        if _is_doomed(el, root, sizes, protect_share * total, holds_prose):
             doomed.append(el)
-        else:
-            stack.extend(reversed(el))
+            continue
+        if el.tag in _SECTIONING_TAGS and holds_prose(el):
+            el.tag = "div"  # the post itself: trafilatura would drop an <aside> or <header>
+        stack.extend(reversed(el))
     _drop_all(doomed)
     _drop_teaser_rails(root)
     if link_lists:
@@ -302,22 +314,87 @@ def _ws_len(text: str) -> int:
     return sum(map(len, words)) + len(words) - 1 if words else 0
 
 
+_SECTIONING_TAGS = frozenset({"aside", "header", "footer"})
+_TAG_PROSE_MIN = 100  # words outside links: an <aside>, <header> ... with this many ...
+_TAG_PROSE_SHARE = 0.4  # ... and this share of the page's is the post, misnamed
+
+
 def _is_doomed(
-    el: etree._Element, root: etree._Element, sizes: dict[etree._Element, int], limit: float
+    el: etree._Element,
+    root: etree._Element,
+    sizes: dict[etree._Element, int],
+    limit: float,
+    holds_prose: Callable[[etree._Element], bool],
 ) -> bool:
     """Whether `clean_container` removes `el`; `limit`: the most text a non-comment class/id
-    rule may take."""
+    rule may take; `holds_prose`: whether an element holds most of the page's prose."""
     tag = el.tag.lower()
     if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
         return True
     if tag in _BOILER_TAGS and not _inside_quote(el, root):
-        return sizes.get(el, 0) <= limit  # ASP.NET pages wrap all in <form>
+        # ASP.NET pages wrap all in <form>; some themes put the post in <aside> or <header>
+        return sizes.get(el, 0) <= limit and not holds_prose(el)
     if _is_credited_caption(el, tag):
         return True
     kind = _boiler_kind(el)
     return (kind == "comment" and el.find(".//h1") is None) or (
-        kind == "other" and sizes.get(el, 0) <= limit and not _embeds_post(el)
+        kind == "other"
+        and sizes.get(el, 0) <= limit
+        and not _embeds_post(el)
+        and not _wraps_container(el, sizes)
+        and not _in_sentence(el, tag, sizes)
     )
+
+
+_INLINE_TAGS = frozenset(
+    {"a", "span", "em", "i", "b", "strong", "abbr", "cite", "q", "mark", "small", "sup", "sub"}
+)
+_TEXT_BLOCKS = frozenset(
+    {"p", "li", "dd", "td", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption"}
+)
+_SENTENCE_AROUND = 40  # characters of its paragraph's own text around an inline element
+_INLINE_MAX = 300
+_HIDDEN_TOKEN = re.compile(
+    r"hidden|screen-?reader|sr-only|offscreen|print-?only|noprint|invisible|visually", re.I
+)
+
+
+def _in_sentence(el: etree._Element, tag: str, sizes: dict[etree._Element, int]) -> bool:
+    """A short inline element inside a paragraph's running text (a `popup` annotation link,
+    a `tag`-classed keyword): its words are the sentence's, whatever its class says, unless
+    it is hidden."""
+    if tag not in _INLINE_TAGS or sizes.get(el, 0) > _INLINE_MAX:
+        return False
+    parent = el.getparent()
+    if parent is None or not isinstance(parent.tag, str) or parent.tag not in _TEXT_BLOCKS:
+        return False
+    if sizes.get(parent, 0) - sizes.get(el, 0) < _SENTENCE_AROUND:
+        return False
+    if el.get("hidden") is not None or "none" in (el.get("style") or "").replace(" ", ""):
+        return False
+    return not _HIDDEN_TOKEN.search(f"{el.get('class') or ''} {el.get('id') or ''}")
+
+
+def _wraps_container(el: etree._Element, sizes: dict[etree._Element, int]) -> bool:
+    """Whether one content container (`post-content`, `articleBody` ...) inside `el` holds
+    most of its text: a "post-meta" or "widget" box that wraps the post is not boilerplate
+    (a related-posts box holds several small ones)."""
+    found = None
+    for d in el.iterdescendants():
+        if d.get("itemprop") in ("articleBody", "articlebody") or (
+            (d.get("class") or d.get("id")) and _names_container(d.get("class"), d.get("id"))
+        ):
+            if found is not None and not _is_descendant(d, found):
+                return False
+            found = d if found is None else found
+    if found is None:
+        return False
+    size = sizes.get(found, 0)
+    return size >= _WRAPPED_SHARE * sizes.get(el, 0) and size >= _WRAPPED_MIN
+
+
+_WRAPPED_SHARE = 0.5
+_WRAPPED_MIN = 500  # characters
 
 
 _RAIL_TEXT = 100  # at most this much text per link in a block of teaser cards

@@ -17,7 +17,7 @@ system's name; with no comments at all it is ``none``. The tree is never changed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from itertools import chain
 from typing import Any
 
@@ -143,9 +143,12 @@ def is_hidden(el: etree._Element) -> bool:
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
+def comment_text(
+    el: etree._Element, skip_meta: bool = True, skip: Collection[etree._Element] = ()
+) -> str:
     """Plain text of a comment body: paragraphs separated by a blank line, ``<br>`` a line
-    break, whitespace collapsed; reply/edit links, author, date, avatar, "says:" left out."""
+    break, whitespace collapsed; reply/edit links, author, date, avatar, "says:" left out,
+    and the elements in `skip` (nested replies, the author line) too."""
     blocks: list[str] = []
     current: list[str] = []
 
@@ -167,6 +170,7 @@ def comment_text(el: etree._Element, skip_meta: bool = True) -> str:
                 and tag not in _SKIP_TAGS
                 and not (skip_meta and _META_CLASSES.intersection(child.get("class", "").split()))
                 and not is_hidden(child)
+                and not (skip and child in skip)
             ):
                 if tag == "br":
                     current.append(_BR)
@@ -285,13 +289,39 @@ _CONTENT_XPATHS = [
     ),
     _xp(f".//*[{_has('comment-body')} or {_has('comment-entry')} or {_has('content')}]"),
 ]
+# other themes' names for a comment's text box: comment_entry, commentText, cmt-body, c-message
+_CONTENT_CLASS = re.compile(
+    r"^(?:comment|cmt|c)?[-_]?(?:content|text|body|entry|message|msg|txt)(?:[-_]?(?:text|body))?$",
+    re.IGNORECASE,
+)
+_CLASSED = _xp(".//*[@class]")
+
+
+def _content_box(el: etree._Element, items: set) -> etree._Element | None:
+    """The comment's own text box by a class word `_CONTENT_XPATHS` do not list."""
+    for box in _owned(_CLASSED(el), el, items):
+        if any(_CONTENT_CLASS.match(t) for t in box.get("class", "").split()):
+            return box
+    return None
+
+
+# a comment item is a box or a list of its own (the Guardian's `ul.comment`)
+_ITEM_TAGS_THREADED = frozenset({"li", "div", "article", "section", "ul"})
+# items marked by their id alone: `<li id="comment-9">`, Drupal's `<div id="comment-2691822">`
+_ID_ITEMS = _xp(
+    "//*[self::li or self::div or self::article][starts-with(@id, 'comment-')"
+    " or starts-with(@id, 'li-comment-') or starts-with(@id, 'div-comment-')]"
+)
+
+
+_MF_ITEM = re.compile(r"\b(?:[uph]-comment|h-cite|h-entry)\b")
 
 
 def _threaded_items(index: PageIndex) -> list[etree._Element]:
     items = [
         el
         for el in index.classed(*_ITEM_CLASSES)
-        if el.tag in ("li", "div", "article", "section") and not _in_widget(el)
+        if el.tag in _ITEM_TAGS_THREADED and not _in_widget(el)
     ]
     with_id = [el for el in items if el.get("id")]
     if with_id:
@@ -299,12 +329,15 @@ def _threaded_items(index: PageIndex) -> list[etree._Element]:
         items = with_id
     # items a theme marks by their id alone (`<li id="comment-9">` in a list of pings)
     known = set(items)
-    for el in index.tree.xpath("//li[starts-with(@id, 'comment-')]"):
+    boxes = []  # `div`/`article` ids count only as a thread of two or more, outside microformats
+    for el in _ID_ITEMS(index.tree):
         if el in known or not _ID_PATTERN.match(el.get("id", "")) or _in_widget(el):
             continue
         if any(a in known for a in el.iterancestors()) or any(d in known for d in el.iter()):
             continue
-        items.append(el)
+        (items if el.tag == "li" else boxes).append(el)
+    if len(boxes) >= 2 and not any(_MF_ITEM.search(el.get("class", "")) for el in boxes):
+        items.extend(boxes)
     if len(items) > len(known):
         # "//li" searches the whole document, which may hold more than `index.tree`
         order = {el: i for i, el in enumerate(index.tree.getroottree().iter())}
@@ -384,6 +417,15 @@ def _from_threaded(index: PageIndex) -> list[dict]:
                 if i == 1 and kind != "comment" and author and text.endswith(author):
                     text = ""  # "Pingback: <a>Site</a>": the theme prints no excerpt
                 break
+        else:
+            box = _content_box(el, item_set)
+            if box is not None:
+                text = comment_text(box)
+            elif kind == "comment":  # no box named: the item's own text, less replies and byline
+                skip = {d for d in el.iterdescendants() if d in item_set}
+                if author_el is not None:
+                    skip.add(author_el)
+                text = comment_text(el, skip=skip)
         if not text and not author:
             continue
         comments.append(
@@ -402,11 +444,12 @@ def _from_threaded(index: PageIndex) -> list[dict]:
 # --------------------------------------------------------------------------- sections
 
 # the element a theme wraps its comment thread in, by its id or class word (2005-2015 themes:
-# `#comments`, `ol.commentlist`, Blogger's `#comments-block`, Disqus' rendered `#dsq-comments`)
+# `#comments`, `ol.commentlist`, Blogger's `#comments-block`, Disqus' rendered `#dsq-comments`,
+# Movable Type's one `div.commentbody` a comment)
 _SECTION_WORD = re.compile(
     r"^(?:comments?|comment-?list(?:ing)?|comments?[-_](?:block|section|area|wrap|wrapper"
     r"|container|thread|list|holder|body)|comment_list|disqus_thread|dsq-comments"
-    r"|dsq-content|reader-?comments|user-?comments)$",
+    r"|dsq-content|reader-?comments|user-?comments|comment-?(?:body|entry|item|box))$",
     re.IGNORECASE,
 )
 _SECTION_XPATH = _xp("//*[@id or @class]")
@@ -454,6 +497,13 @@ def _thread_sections(tree: etree._Element) -> list[etree._Element]:
         found.append(el)
     ids = {id(el) for el in found}
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
+
+
+def _section_kind(section: etree._Element) -> tuple[str, str]:
+    """Its tag and the thread word it is named by (`commentbody by-drno` and `commentbody
+    by-nick-p` are alike)."""
+    words = f"{section.get('id') or ''} {section.get('class') or ''}".split()
+    return section.tag, next((w.lower() for w in words if _SECTION_WORD.match(w)), "")
 
 
 def _section_items(section: etree._Element) -> list[tuple[etree._Element, etree._Element | None]]:
@@ -516,14 +566,12 @@ def _from_sections(tree: etree._Element) -> list[dict]:
     sections = _thread_sections(tree)
     alike: dict[tuple, int] = {}
     for section in sections:
-        alike[(section.tag, section.get("class"))] = (
-            alike.get((section.tag, section.get("class")), 0) + 1
-        )
+        alike[_section_kind(section)] = alike.get(_section_kind(section), 0) + 1
     for section in sections:
         links = sum(len(norm_ws(a.text_content())) for a in section.iter("a"))
         if links > 0.5 * max(_text_size(section), 1):
             continue  # a list of links to comments elsewhere
-        repeated = alike[(section.tag, section.get("class"))] > 1  # one box per comment
+        repeated = alike[_section_kind(section)] > 1  # one box per comment
         for box, header in [(section, None)] if repeated else _section_items(section):
             text = comment_text(box)
             if len(text.split()) < _MIN_ITEM_WORDS or _is_chrome(box, text):

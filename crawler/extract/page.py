@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime
 
 from lxml import etree
@@ -72,11 +73,23 @@ def _drop_huge_scripts(text: str) -> str:
     return _SCRIPT.sub(shrink, text)
 
 
+_PARSERS = threading.local()  # lxml parsers are not shared between threads
+
+
+def _parser() -> lxml_html.HTMLParser:
+    """The HTML parser, without comments and processing instructions: no step reads them,
+    and trafilatura loses the text that follows a comment in a tree it is given."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True)
+    return parser
+
+
 def parse_html(text: str) -> lxml_html.HtmlElement:
     if len(text) > MAX_SCRIPT_CHARS:
         text = _drop_huge_scripts(text)
     try:
-        tree = lxml_html.document_fromstring(text)
+        tree = lxml_html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         raise PageError(f"unparseable HTML: {exc}") from exc
     _merge_extra_roots(tree)

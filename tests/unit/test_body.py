@@ -479,3 +479,55 @@ def test_announced_list_of_linked_titles_is_dropped() -> None:
     assert body is not None
     assert "Another post" not in body.text and "third post" not in body.text
     assert body.text.endswith("Thanks for reading, and see you next week.")
+
+
+_PROSE = [
+    "The first paragraph of the post is long enough to be real prose, with many words in it.",
+    "A second paragraph carries the story on, and it also has a good number of plain words.",
+    "The third paragraph ends the post with a last thought, written out in a full sentence.",
+]
+
+
+def _teasers(n: int) -> str:
+    return "".join(
+        f"<li><a href='/t{i}'>Teaser headline number {i} links away</a></li>" for i in range(n)
+    )
+
+
+def test_post_inside_an_aside_is_kept() -> None:
+    """Some themes put the post itself in <aside>: one holding most of the page's prose is not
+    boilerplate, a sidebar <aside> still is."""
+    post = "".join(f"<p>{p} {p}</p>" for p in _PROSE)
+    html = (
+        f"<html><body><h1>Title</h1><aside class='blogPost'>{post}</aside>"
+        f"<aside class='sidebar'><p>About this blog in a few words.</p><ul>{_teasers(12)}</ul>"
+        "</aside></body></html>"
+    )
+    body = extract_body(_parse(html), "https://b.example/p/")
+    assert body is not None
+    assert _PROSE[0] in body.text and _PROSE[2] in body.text
+    assert "About this blog" not in body.text and "Teaser headline" not in body.text
+
+
+def test_meta_box_wrapping_the_content_container_is_kept() -> None:
+    """Cleaning keeps a `post-meta` box that wraps the post's `post-content` (it is no meta
+    line), and still drops a box holding several small containers (teaser cards)."""
+    from crawler.extract.body import clean_container
+
+    post = "".join(f"<p>{p} {p}</p>" for p in _PROSE)
+    cards = "".join(f"<div class='entry-content'><p>Card {i} teaser.</p></div>" for i in range(3))
+    html = (
+        "<div id='post-entry'><h1>Title</h1>"
+        "<div class='post-meta'><span>Published on August 28th</span>"
+        f"<div class='post-content'>{post}</div></div>"
+        f"<div class='post-meta'>Filed under news</div><div class='widget'>{cards}</div>"
+        f"<div class='related'><ul>{_teasers(5)}</ul></div>"
+        f"<div class='author-box'><p>{' '.join(['The author writes about life.'] * 22)}</p></div>"
+        "</div>"
+    )
+    root = _parse(html)
+    clean_container(root)
+    text = root.text_content()
+    assert _PROSE[1] in text
+    assert "Filed under" not in text and "Card 1 teaser" not in text
+    assert "Teaser headline" not in text and "The author writes" not in text

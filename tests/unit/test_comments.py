@@ -349,3 +349,67 @@ def test_section_comment_text_never_in_body() -> None:
     body = extract_body(tree, "")
     assert len(comments) == 2 and body is not None
     assert all(c["text"] not in body.text for c in comments)
+
+
+def test_comment_text_box_with_an_unlisted_class() -> None:
+    """A theme's own name for the text box (`comment_entry`), and an item with no named box
+    at all: its own text, without its replies and its author line."""
+    html = """<html><body><article><h1>Post</h1><p>Body text of the post.</p></article>
+    <ol class="commentlist">
+      <li class="comment" id="comment-1">
+        <div class="comment_meta"><img class="avatar" src="a"></div>
+        <div class="comment_entry"><p class="cm-meta"><a class="url" href="/a">Ann</a></p>
+        <p>First comment with words of its own.</p></div></li>
+      <li class="comment" id="comment-2"><span class="fn">Bob</span>
+        <p>Second comment in no named box.</p>
+        <ul><li class="comment" id="comment-3"><span class="fn">Cy</span><p>A reply.</p></li></ul>
+      </li>
+    </ol></body></html>"""
+    comments, status, _ = extract_comments(lxml.html.fromstring(html), "https://b.example/p/")
+    assert status == "captured"
+    texts = {c["id"]: c["text"] for c in comments}
+    assert "First comment with words of its own." in texts["1"]
+    assert texts["2"] == "Second comment in no named box."
+    assert texts["3"] == "A reply."
+    assert [c["author"] for c in comments] == ["Ann", "Bob", "Cy"]
+
+
+def test_comments_one_box_each_named_commentbody() -> None:
+    """Movable Type prints each comment as a `div.commentbody` beside the next, no list."""
+    boxes = "".join(
+        f'<div class="commentbody"><div id="c{i}"><p>Comment number {i} says a thing.</p></div>'
+        f'<p class="posted">Posted by: Reader {i} at November 7, 2012 1:56 PM</p></div>'
+        for i in range(1, 4)
+    )
+    html = f"<html><body><div class='blog'><h1>Post</h1><p>Body.</p></div>{boxes}</body></html>"
+    comments, status, _ = extract_comments(lxml.html.fromstring(html), "https://b.example/p/")
+    assert status == "captured" and len(comments) == 3
+    assert comments[0]["text"].startswith("Comment number 1 says a thing.")
+
+
+def test_comment_items_marked_by_div_ids_and_ul_boxes() -> None:
+    """Drupal themes mark each comment by its id alone (`div#comment-N`), the Guardian's by a
+    `ul.comment`; Movable Type's boxes carry the author in their class (`commentbody by-x`)."""
+    drupal = "".join(
+        f'<a id="comment-{n}"></a><div class="non_toggle_area" id="comment-{n}">'
+        f'<div class="label"><b><a href="/u/{n}">User {n}</a></b></div>'
+        f'<div class="comment-content"><p>Drupal comment {n} with some words.</p></div></div>'
+        for n in (11, 12)
+    )
+    guardian = "".join(
+        f'<ul class="comment b2" id="comment-{n}"><li class="comment-author">'
+        f'<a href="/u/{n}">Reader {n}</a></li><li><div class="comment-body">'
+        f"<p>Guardian comment {n} with some words.</p></div></li></ul>"
+        for n in (21, 22)
+    )
+    mt = "".join(
+        f'<div class="commentbody by-reader-{n}"><div id="c{n}"><p>MT comment {n} here.</p>'
+        f'<p>Second paragraph.</p></div><p class="posted">Posted by: R{n} at May 1</p></div>'
+        for n in (31, 32)
+    )
+    for thread, first in ((drupal, "Drupal comment 11"), (guardian, "Guardian comment 21"),
+                          (mt, "MT comment 31")):  # fmt: skip
+        html = f"<html><body><article><h1>Post</h1><p>Body.</p></article>{thread}</body></html>"
+        comments, status, _ = extract_comments(lxml.html.fromstring(html), "https://b.ex/p/")
+        assert status == "captured" and len(comments) == 2, thread
+        assert comments[0]["text"].startswith(first)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from archive import cli, extract_commands
-from archive.scoring import score_document
+from archive.scoring import COMMENTS_SEPARATOR, score_document, split_truth
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -290,3 +290,42 @@ def test_eval_scrapinghub_beats_trafilatura(capsys: pytest.CaptureFixture[str]) 
     result = json.loads(out)["bench"]
     assert result["pages"] >= 100
     assert result["ours"]["f1"] >= result["trafilatura"]["f1"], result
+
+
+def test_split_truth() -> None:
+    body, comments = split_truth(f"Headline\n\nThe text.\n\n{COMMENTS_SEPARATOR}\n\nA comment.")
+    assert (body, comments) == ("Headline\n\nThe text.", "A comment.")
+    assert split_truth("No comments marked.") == ("No comments marked.", None)
+    assert split_truth("") == ("", None)
+
+
+def test_eval_scores_bodies_without_marked_comments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the truth marks its comments apart, our body is scored against the truth without
+    them and our body with comments against the whole truth; trafilatura likewise."""
+    body = "\n\n".join(PARAS)
+    comment = "A reader writes a long comment that has nothing in common with the post itself."
+    truth = f"{body}\n\n{COMMENTS_SEPARATOR}\n\n{comment}"
+    bench = make_bench(tmp_path / "bench", {"p": (page(), truth), "q": (page(), body)})
+
+    def fake(task: tuple[str, str, str]) -> extract_commands._Scored:
+        comments = comment if task[0] == "p" else ""
+        both = f"{body}\n\n{comments}"
+        return extract_commands._Scored(task[0], task[1], body, comments, both, body, 0.1, 0.1)
+
+    monkeypatch.setattr(extract_commands, "_score_page", fake)
+    status, out, _ = run(capsys, "eval", str(bench), "--workers", "1", "--json")
+    result = json.loads(out)["bench"]
+    assert result["pages_marking_comments"] == 1
+    assert result["ours"]["f1"] == 1.0 and result["trafilatura_no_comments"]["f1"] == 1.0
+    # the whole truth is scored as the corpus gives it, separator line included
+    assert result["ours_with_comments"] == result["trafilatura_whole"]
+    assert result["ours_with_comments"]["f1"] > 0.95
+    assert result["trafilatura"]["precision"] < 1.0  # its comments are not body
+    assert result["ours_whole"]["recall"] < 1.0  # our body alone misses the marked comments
+    assert result["ours_with_comments"]["f1"] > result["ours_whole"]["f1"]
+    assert result["catastrophic_with_comments"] == 0
+    status, out, _ = run(capsys, "eval", str(bench), "--workers", "1")
+    assert "the truth marks reader comments apart on 1 pages" in out
+    assert "against the whole truth, comments included:" in out
