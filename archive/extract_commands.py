@@ -278,7 +278,7 @@ def _score_page(task: tuple[str, str, str]) -> _Scored:
     import trafilatura
 
     from crawler.extract.body import extract_body
-    from crawler.extract.comments import extract_comments
+    from crawler.extract.comments import find_comments
     from crawler.extract.page import PageError, decode_html, parse_html
 
     _warm_up()
@@ -292,10 +292,11 @@ def _score_page(task: tuple[str, str, str]) -> _Scored:
     def run_ours() -> tuple[Any, str]:
         try:
             tree = parse_html(text)
-            body = extract_body(tree, url)
         except PageError:
-            return None, ""
-        return tree, body.text if body else ""
+            return [], ""
+        found = find_comments(tree, url)  # as `page.build_record` does
+        body = extract_body(tree, url, exclude=found.boxes)
+        return found.comments, body.text if body else ""
 
     def run_theirs() -> str:
         return trafilatura.extract(text, url=url or None) or ""
@@ -306,18 +307,17 @@ def _score_page(task: tuple[str, str, str]) -> _Scored:
         start = time.perf_counter()
         theirs = run_theirs()
         middle = time.perf_counter()
-        tree, ours = run_ours()
+        comments, ours = run_ours()
         end = time.perf_counter()
         ours_seconds, theirs_seconds = end - middle, middle - start
     else:
         start = time.perf_counter()
-        tree, ours = run_ours()
+        comments, ours = run_ours()
         middle = time.perf_counter()
         theirs = run_theirs()
         end = time.perf_counter()
         ours_seconds, theirs_seconds = middle - start, end - middle
     theirs_body = trafilatura.extract(text, url=url or None, include_comments=False) or ""
-    comments = extract_comments(tree, url)[0] if tree is not None else []
     joined = "\n\n".join(c["text"] for c in comments)
     return _Scored(key, url, ours, joined, theirs, theirs_body, ours_seconds, theirs_seconds)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,7 +117,7 @@ _BOILER_LINE = re.compile(
     r"(?:-adresse| address)? (?:wird|will) (?:nicht|not|never) .*|erforderliche felder .*"
     r"|required fields are marked.*|(?:share|teilen)(?: this)? (?:on|auf|via|bei) \w+.*"
     r"|tweet(?: about this| this)?(?: on twitter)?|pin it|print|drucken|e-?mail"
-    r"|(?:veröffentlicht|posted|published) (?:von|by|in|unter|on) .{0,80}"
+    r"|(?:veröffentlicht|posted|published) (?:von|by|in|unter|on):? .{0,80}"
     r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
     r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
     r"|hier schreibt für sie:?|über den autor:?|about the author:?|tags?:.{0,120}"
@@ -1094,15 +1094,41 @@ def choose_candidate(
     return container
 
 
+_EXCLUDE_MAX = 0.9  # excluded elements holding this share of the page's text: keep them all
+
+
+def _without(root: etree._Element, exclude: Sequence[etree._Element]) -> etree._Element:
+    """A copy of `root` without the elements `exclude` names (`root` itself when they would
+    take nearly all of its text: then they are the page, not beside it)."""
+    page = root.find("body")
+    total = _text_len(page if page is not None else root)
+    if not total or sum(_text_len(el) for el in exclude) >= _EXCLUDE_MAX * total:
+        return root
+    doc = root.getroottree()
+    paths = [doc.getpath(el) for el in exclude]
+    copy = deepcopy(root)
+    found = [copy.getroottree().xpath(path) for path in paths]
+    for el in (hits[0] for hits in found if hits):
+        _drop(el)
+    return copy
+
+
 def extract_body(
-    tree: lxml.html.HtmlElement, url: str, boilerplate: frozenset[str] = frozenset()
+    tree: lxml.html.HtmlElement,
+    url: str,
+    boilerplate: frozenset[str] = frozenset(),
+    exclude: Sequence[etree._Element] = (),
 ) -> Body | None:
     """The article body of a parsed page; None when the page has none. Never mutates `tree`.
 
     `boilerplate`: fingerprints of the site's recurring blocks (`SiteProfile.boilerplate()`),
-    dropped from the body and listed in `Body.removed`.
+    dropped from the body and listed in `Body.removed`. `exclude`: elements of `tree` that are
+    no part of the body whatever their markup says (the reader comments `find_comments`
+    read: a theme that names them in no way the cleanup knows).
     """
     root = tree.getroottree().getroot() if hasattr(tree, "getroottree") else tree
+    if exclude:
+        root = _without(root, exclude)
     titles = _title_candidates(root)
     container = find_container(root)
     blocks = _container_blocks(container, url, titles) if container is not None else []

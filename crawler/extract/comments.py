@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
@@ -32,7 +33,7 @@ from crawler.extract.metadata import (
     parse_datetime,
 )
 
-__all__ = ["extract_comments", "comment_text"]
+__all__ = ["CommentsFound", "comment_text", "extract_comments", "find_comments"]
 
 # --------------------------------------------------------------------------- text
 
@@ -307,10 +308,13 @@ def _content_box(el: etree._Element, items: set) -> etree._Element | None:
 
 # a comment item is a box or a list of its own (the Guardian's `ul.comment`)
 _ITEM_TAGS_THREADED = frozenset({"li", "div", "article", "section", "ul"})
-# items marked by their id alone: `<li id="comment-9">`, Drupal's `<div id="comment-2691822">`
+# items marked by their id alone: `<li id="comment-9">`, Drupal's `<div id="comment-2691822">`,
+# Movable Type's `<div id="c115850">`
 _ID_ITEMS = _xp(
     "//*[self::li or self::div or self::article][starts-with(@id, 'comment-')"
-    " or starts-with(@id, 'li-comment-') or starts-with(@id, 'div-comment-')]"
+    " or starts-with(@id, 'li-comment-') or starts-with(@id, 'div-comment-')"
+    " or (starts-with(@id, 'c') and string-length(@id) > 3"
+    " and translate(substring(@id, 2), '0123456789', '') = '')]"
 )
 
 
@@ -436,6 +440,7 @@ def _from_threaded(index: PageIndex) -> list[dict]:
                 "published": published,
                 "text": text,
                 "type": kind,
+                _BOX: el,
             }
         )
     return comments
@@ -606,9 +611,79 @@ def _from_sections(tree: etree._Element) -> list[dict]:
                     "published": published,
                     "text": text,
                     "type": _kind(box, norm_ws(text)[:40]),
+                    _BOX: box,
                 }
             )
     return comments
+
+
+# --------------------------------------------------------------------------- anchors
+
+# old TypePad and Movable Type threads: no box at all, an empty `<a id="c64426804">` before
+# each comment's paragraphs and a "Posted by: <a>Name</a> | date" line after them
+_ANCHOR_XPATH = _xp("//a[@id or @name][not(*)][normalize-space() = '']")
+_POSTED = re.compile(r"^\s*(?:posted|written|geschrieben|verfasst) (?:by|von):?\s*", re.I)
+_POSTED_END = re.compile(r"\s*(?:\||\bat\b|\bon\b|\bam\b|\bum\b|,).*$", re.I)
+
+
+def _is_posted_line(el: etree._Element) -> bool:
+    return "posted" in _tokens(el) or bool(_POSTED.match(el.text_content() or ""))
+
+
+def _from_anchors(tree: etree._Element) -> list[dict]:
+    """Comments of a flat thread: each starts at an empty anchor named like a comment id and
+    runs to its "Posted by" line (or the next anchor); all anchors share one parent."""
+    anchors = [
+        a
+        for a in _ANCHOR_XPATH(tree)
+        if _ID_PATTERN.match(a.get("id") or a.get("name") or "") and not _in_sidebar(a)
+    ]
+    if len(anchors) < 2:
+        return []
+    parent = anchors[0].getparent()
+    anchors = [a for a in anchors if a.getparent() is parent]
+    if len(anchors) < 2:
+        return []
+    starts = set(anchors)
+    comments: list[dict] = []
+    for position, anchor in enumerate(anchors, 1):
+        parts: list[etree._Element] = []
+        posted = None
+        for el in anchor.itersiblings():
+            if el in starts or not isinstance(el.tag, str) or el.tag in _HEADINGS_TAGS:
+                break
+            if el.tag == "form" or _CONTROLS(el):
+                break
+            if _is_posted_line(el):
+                posted = el
+                break
+            parts.append(el)
+        text = "\n\n".join(t for t in (comment_text(p) for p in parts) if t)
+        if len(text.split()) < _MIN_ITEM_WORDS:
+            continue
+        author = None
+        if posted is not None:
+            link = posted.find(".//a")
+            line = _inline(link) if link is not None else ""
+            if not line:
+                line = _POSTED_END.sub("", _POSTED.sub("", _inline(posted)))
+            author = line or None
+        m = _ID_PATTERN.match(anchor.get("id") or anchor.get("name") or "")
+        comments.append(
+            {
+                "id": (m.group(1) or m.group(2)) if m else str(position),
+                "parent_id": None,
+                "author": author,
+                "published": None,
+                "text": text,
+                "type": "comment",
+                _BOX: parts + ([posted] if posted is not None else []),
+            }
+        )
+    return comments
+
+
+_HEADINGS_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 # --------------------------------------------------------------------------- microdata
@@ -665,6 +740,7 @@ def _from_microdata(tree: etree._Element) -> list[dict]:
                 "published": published,
                 "text": text,
                 "type": "comment",
+                _BOX: el,
             }
         )
     return comments
@@ -758,6 +834,7 @@ def _from_microformats(index: PageIndex) -> list[dict]:
                 "published": published,
                 "text": text,
                 "type": kind,
+                _BOX: el,
             }
         )
     return comments
@@ -883,14 +960,27 @@ def _js_system(tree: etree._Element, index: PageIndex) -> str | None:
 # --------------------------------------------------------------------------- entry point
 
 
-def extract_comments(
-    tree: lxml_html.HtmlElement, url: str
-) -> tuple[list[dict[str, Any]], str, str | None]:
-    """(comments, comments_status, comments_system) of a post page.
+_BOX = "_box"  # the element a reader read a comment from (not a Comment field)
+
+
+@dataclass
+class CommentsFound:
+    """What `find_comments` found: the comments (``schemas.post.Comment`` fields), their
+    status and system, and the page's elements they were read from (`boxes`, outermost only:
+    no body holds them)."""
+
+    comments: list[dict[str, Any]]
+    status: str
+    system: str | None
+    boxes: list[etree._Element] = field(default_factory=list)
+
+
+def find_comments(tree: lxml_html.HtmlElement, url: str) -> CommentsFound:
+    """The comments of a post page, and the elements of `tree` that hold them.
 
     Each comment is a dict of ``schemas.post.Comment`` fields (``published`` an ISO 8601 string
     with offset), in page order; status ``captured``, ``none`` or ``not_captured`` (comments
-    loaded by JavaScript: ``comments_system`` names the system, e.g. ``disqus``).
+    loaded by JavaScript: ``system`` names the system, e.g. ``disqus``).
     """
     index = PageIndex(tree)
     comments = (
@@ -899,7 +989,9 @@ def extract_comments(
         or _from_microformats(index)
         or _from_jsonld(tree)
         or _from_sections(tree)
+        or _from_anchors(tree)
     )
+    boxes = [box for c in comments if _BOX in c for box in _as_list(c.pop(_BOX))]
     if comments:
         seen: set[str] = set()
         unique = []
@@ -911,11 +1003,33 @@ def extract_comments(
         for comment in unique:
             if comment["parent_id"] is not None and comment["parent_id"] not in known:
                 comment["parent_id"] = str(comment["parent_id"])
-        return unique, "captured", None
+        return CommentsFound(unique, "captured", None, _outermost(boxes))
     system = _js_system(tree, index)
     if system:
-        return [], "not_captured", system
-    return [], "none", None
+        return CommentsFound([], "not_captured", system)
+    return CommentsFound([], "none", None)
+
+
+def _as_list(box: etree._Element | list[etree._Element]) -> list[etree._Element]:
+    return box if isinstance(box, list) else [box]
+
+
+def _outermost(boxes: list[etree._Element]) -> list[etree._Element]:
+    """The boxes not inside another one, and none that holds the page's title heading."""
+    inside = set(boxes)
+    return [
+        box
+        for box in boxes
+        if not any(a in inside for a in box.iterancestors()) and box.find(".//h1") is None
+    ]
+
+
+def extract_comments(
+    tree: lxml_html.HtmlElement, url: str
+) -> tuple[list[dict[str, Any]], str, str | None]:
+    """(comments, comments_status, comments_system) of a post page (see `find_comments`)."""
+    found = find_comments(tree, url)
+    return found.comments, found.status, found.system
 
 
 _COMMENT_ID_IN_LINK = re.compile(r"#comment-(\d+)$|[?&]replytocom=(\d+)|#c(\d+)$")

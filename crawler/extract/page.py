@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from crawler.extract import links
 from crawler.extract.body import extract_body
 from crawler.extract.classify import classify
-from crawler.extract.comments import extract_comments
+from crawler.extract.comments import find_comments
 from crawler.extract.metadata import extract_metadata
 from crawler.extract.profile import SAMPLE_CHARS, block_fingerprints, page_blocks
 from crawler.extract.types import Hints, PageAnalysis
@@ -198,8 +198,9 @@ def build_record(
     texts are appended to `removed` when given.
     """
     meta = extract_metadata(tree, url, hints)
-    comments, comments_status, comments_system = extract_comments(tree, url)
-    body = extract_body(tree, url, boilerplate)
+    found = find_comments(tree, url)
+    comments, comments_status, comments_system = found.comments, found.status, found.system
+    body = extract_body(tree, url, boilerplate, exclude=found.boxes)
     if body is not None and removed is not None:
         removed.extend(body.removed)
     text = clean_text(body.text) if body is not None else ""

@@ -413,3 +413,66 @@ def test_comment_items_marked_by_div_ids_and_ul_boxes() -> None:
         comments, status, _ = extract_comments(lxml.html.fromstring(html), "https://b.ex/p/")
         assert status == "captured" and len(comments) == 2, thread
         assert comments[0]["text"].startswith(first)
+
+
+def test_comments_no_markup_names_stay_out_of_the_body() -> None:
+    """Movable Type prints its comments right after the post, beside it, as `div#cN` boxes
+    that no class names: `find_comments` reads them, and the body built as `analyse_page`
+    builds it (comments first, their boxes excluded) holds none of their text."""
+    from crawler.extract.body import extract_body
+    from crawler.extract.comments import find_comments
+    from crawler.extract.page import analyse_page
+
+    post = "".join(
+        f"<p>Paragraph {i} of the post, with enough words in it to be read as prose.</p>"
+        for i in range(6)
+    )
+    thread = "".join(
+        f'<div id="c{n}"><p>Reader {n} disagrees at length with every point the post made.</p>'
+        f'</div><p class="posted">Posted by: reader{n} at October 29, 2012 05:23 PM</p>'
+        for n in range(115850, 115856)
+    )
+    html = (
+        "<html><head><title>Post</title></head><body><div id='content'><h1>Post</h1>"
+        f"{post}<h2 id='comments'>Comments</h2>{thread}</div>"
+        "<div id='sidebar'><ul><li><a href='/a'>Archives</a></li></ul></div></body></html>"
+    )
+    tree = lxml.html.fromstring(html)
+    found = find_comments(tree, "https://b.ex/p/")
+    assert found.status == "captured" and len(found.comments) == 6
+    assert len(found.boxes) == 6 and all(b.get("id", "").startswith("c") for b in found.boxes)
+    body = extract_body(tree, "https://b.ex/p/", exclude=found.boxes)
+    assert body is not None and "Paragraph 5 of the post" in body.text
+    assert "disagrees" not in body.text and "Posted by" not in body.text
+    assert len(lxml.html.tostring(tree)) == len(lxml.html.tostring(lxml.html.fromstring(html)))
+    record = analyse_page(html.encode(), "https://b.ex/p/", hints=None).record
+    assert record is not None and "disagrees" not in record.text
+    assert [c.text for c in record.comments][0].startswith("Reader 115850 disagrees")
+
+
+def test_flat_thread_of_anchors_and_posted_lines() -> None:
+    """Old TypePad threads have no boxes: an empty `<a id="cN">` opens each comment, a
+    "Posted by: <a>Name</a> | date" line closes it; none of it stays in the body."""
+    from crawler.extract.page import analyse_page
+
+    post = "".join(
+        f"<p>Paragraph {i} of the post, long enough to be prose here.</p>" for i in range(6)
+    )
+    thread = "".join(
+        f'<a id="c6442{n}"></a><p>Comment {n} line one.</p><p>And a second line.</p>'
+        f'<p class="posted">Posted by: <a href="/u{n}">Name {n}</a> | Mar 26, 2007 2:0{n}:18 PM</p>'
+        for n in range(3)
+    )
+    html = (
+        "<html><head><title>Post</title></head><body><div id='main'><h1>Post</h1>"
+        f"{post}<h2><a id='comments'></a>Comments</h2>{thread}"
+        "<h2>Post a comment</h2><form><textarea></textarea></form></div></body></html>"
+    )
+    comments, status, _ = extract_comments(lxml.html.fromstring(html), "https://b.ex/p/")
+    assert status == "captured"
+    assert [(c["id"], c["author"], c["text"]) for c in comments] == [
+        (f"6442{n}", f"Name {n}", f"Comment {n} line one.\n\nAnd a second line.") for n in range(3)
+    ]
+    record = analyse_page(html.encode(), "https://b.ex/p/").record
+    assert record is not None and "Paragraph 5" in record.text
+    assert "Comment 1 line one" not in record.text and "Posted by" not in record.text
