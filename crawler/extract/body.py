@@ -117,6 +117,7 @@ _BOILER_LINE = re.compile(
     r"(?:-adresse| address)? (?:wird|will) (?:nicht|not|never) .*|erforderliche felder .*"
     r"|required fields are marked.*|(?:share|teilen)(?: this)? (?:on|auf|via|bei) \w+.*"
     r"|tweet(?: about this| this)?(?: on twitter)?|pin it|print|drucken|e-?mail"
+    r"|(?:copyright|©|\(c\)).{0,120}(?:all rights reserved|alle rechte vorbehalten)\.?"
     r"|(?:veröffentlicht|posted|published) (?:von|by|in|unter|on):? .{0,80}"
     r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
     r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
@@ -149,10 +150,13 @@ _TEASER_HEAD = re.compile(
     r"^(?:(?:our )?latest (?:stories|news)|you (?:may|might) also like.*|most (?:read|popular).*"
     r"|top stories|related (?:links|stories|articles|posts|coverage)|more (?:from|on) .{0,40}"
     r"|recommended(?: for you| stories)?|trending(?: now| stories)?|read (?:more|next|also)"
-    r"|popular (?:stories|posts|articles)|see also|more stories|mehr zum thema)[:.…]*$",
+    r"|popular (?:stories|posts|articles)|see also|more stories|mehr zum thema"
+    r"|(?:posts|articles|stories|beiträge|artikel) (?:related to|zum thema) .{0,80}"
+    r"|about the author|über (?:den autor|die autorin)|à propos de l'auteur|sobre el autor)[:.…]*$",
     re.I,
 )
-_TEASER_TAIL = 0.35  # a teaser heading cuts the rest only when that rest is this small
+_TEASER_TAIL = 0.35  # a teaser heading cuts the rest only when that rest is this small ...
+_TEASER_LINKED = 0.6  # ... or when this share of the rest's words are links (a teaser list)
 _CREDIT = re.compile(
     r"\b(?:credit|photo(?:graph)?|image|picture|foto|bild)s?(?: by)?\s*:|\(photo\b|getty images"
     r"|\bAP (?:photo|file)\b|[/(]\s*(?:AP|AFP|EPA|Reuters)\b|shutterstock|©",
@@ -776,15 +780,28 @@ def _is_boiler_block(b: Block) -> bool:
 
 
 def _cut_teasers(blocks: list[Block]) -> list[Block]:
-    """Drop a trailing "Most read" / "You may also like" section (heading and all after it)."""
+    """Drop a trailing "Most read" / "You may also like" / "About the author" section (heading
+    and all after it): when what follows it is small, or mostly links."""
     total = _words(blocks)
     seen = 0
     for i, b in enumerate(blocks):
-        tail_small = total - seen <= _TEASER_TAIL * total
-        if tail_small and b.kind in ("p", "h") and not b.quote and _TEASER_HEAD.match(b.text):
-            return blocks[:i]
+        if b.kind in ("p", "h") and not b.quote and _TEASER_HEAD.match(b.text):
+            rest = blocks[i + 1 :]
+            if total - seen <= _TEASER_TAIL * total:
+                return blocks[:i]
+            words = _words(rest)
+            if words and _linked_words(rest) >= _TEASER_LINKED * words:
+                return blocks[:i]
         seen += len(b.text.split())
     return blocks
+
+
+_LINK_TEXT = re.compile(r"\[((?:[^\[\]]|\[[^\]]*\])*)\]\([^)]*\)")
+
+
+def _linked_words(blocks: list[Block]) -> int:
+    """Words of `blocks` inside Markdown links."""
+    return sum(len(m.group(1).split()) for b in blocks for m in _LINK_TEXT.finditer(b.md))
 
 
 _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")

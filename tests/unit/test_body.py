@@ -531,3 +531,23 @@ def test_meta_box_wrapping_the_content_container_is_kept() -> None:
     assert _PROSE[1] in text
     assert "Filed under" not in text and "Card 1 teaser" not in text
     assert "Teaser headline" not in text and "The author writes" not in text
+
+
+def test_trailing_author_box_related_list_and_copyright_line_are_cut() -> None:
+    """ "About the author" and "Posts related to ..." open trailing sections, cut when what
+    follows is small or mostly links; a "Copyright ... All rights reserved" line is no text."""
+    post = "".join(f"<p>{p} {p}</p>" for p in _PROSE)
+    related = "".join(
+        f"<li><a href='/r{i}'>Another review of a car, number {i}</a></li>" for i in range(9)
+    )
+    html = (
+        f"<html><body><h1>T</h1><div class='entry-content'>{post}"
+        "<p>Copyright 2012 admin. All rights reserved.</p>"
+        f"<h3>Posts Related to Lancia Delta Review</h3><ul>{related}</ul></div></body></html>"
+    )
+    body = extract_body(_parse(html), "https://b.example/p/")
+    assert body is not None and _PROSE[2] in body.text
+    assert "Copyright" not in body.text and "Another review" not in body.text
+    html = html.replace("Posts Related to Lancia Delta Review", "About the author")
+    body = extract_body(_parse(html), "https://b.example/p/")
+    assert body is not None and "Another review" not in body.text and _PROSE[2] in body.text
