@@ -267,12 +267,13 @@ def clean_container(
     total = sizes.get(root, 0)
     page_prose: list[int] = []
 
-    def holds_prose(el: etree._Element) -> bool:
-        """Whether `el` holds most of the words outside links of `root` (a post in <aside>)."""
+    def holds_prose(el: etree._Element, least: int = _TAG_PROSE_MIN) -> bool:
+        """Whether `el` holds most of the words outside links of `root`, and at least `least`
+        of them (a post in <aside>)."""
         if not page_prose:
             page_prose.append(_prose_words(root))
         words = _prose_words(el)
-        return words >= _TAG_PROSE_MIN and words >= _TAG_PROSE_SHARE * page_prose[0]
+        return words >= least and words >= _TAG_PROSE_SHARE * page_prose[0]
 
     doomed: list[etree._Element] = []
     stack = list(reversed(root))  # document order; a doomed element's subtree is not visited
@@ -321,6 +322,7 @@ def _ws_len(text: str) -> int:
 _SECTIONING_TAGS = frozenset({"aside", "header", "footer"})
 _TAG_PROSE_MIN = 100  # words outside links: an <aside>, <header> ... with this many ...
 _TAG_PROSE_SHARE = 0.4  # ... and this share of the page's is the post, misnamed
+_CAPTION_PROSE_MIN = 30  # a credited caption with this many and that share is the story
 
 
 def _is_doomed(
@@ -328,10 +330,11 @@ def _is_doomed(
     root: etree._Element,
     sizes: dict[etree._Element, int],
     limit: float,
-    holds_prose: Callable[[etree._Element], bool],
+    holds_prose: Callable[..., bool],
 ) -> bool:
     """Whether `clean_container` removes `el`; `limit`: the most text a non-comment class/id
-    rule may take; `holds_prose`: whether an element holds most of the page's prose."""
+    rule may take; `holds_prose`: whether an element holds most of the page's prose (then
+    neither its tag nor a photo credit makes it boilerplate)."""
     tag = el.tag.lower()
     if tag in ("script", "style", "noscript", "template", "button", "select", "textarea"):
         return True
@@ -339,7 +342,8 @@ def _is_doomed(
         # ASP.NET pages wrap all in <form>; some themes put the post in <aside> or <header>
         return sizes.get(el, 0) <= limit and not holds_prose(el)
     if _is_credited_caption(el, tag):
-        return True
+        # a slideshow's captions may be all the story there is
+        return not holds_prose(el, _CAPTION_PROSE_MIN)
     kind = _boiler_kind(el)
     return (kind == "comment" and el.find(".//h1") is None) or (
         kind == "other"

@@ -551,3 +551,25 @@ def test_trailing_author_box_related_list_and_copyright_line_are_cut() -> None:
     html = html.replace("Posts Related to Lancia Delta Review", "About the author")
     body = extract_body(_parse(html), "https://b.example/p/")
     assert body is not None and "Another review" not in body.text and _PROSE[2] in body.text
+
+
+def test_slideshow_caption_that_is_the_story_is_kept() -> None:
+    """A credited news photo caption is dropped, unless it holds most of the story's words
+    (a slideshow page whose text is its caption)."""
+    caption = (
+        "The actress looked a tad too done up after a night of partying at the hotel on July"
+        " 21, and got into the driver's seat of her car with a face full of lipstick and"
+        " eyeliner before the photographers. (David Tonnessen/PacificCoastNews.com)"
+    )
+    html = (
+        "<html><body><h1>Goes heavy on makeup</h1><div class='story_body'>"
+        "<h2>Her latest look featured a lot of lipstick.</h2>"
+        f"<div class='mediaViewer'><div class='caption'>{caption} Photo: AP</div></div>"
+        "</div></body></html>"
+    )
+    body = extract_body(_parse(html), "https://n.example/story/")
+    assert body is not None and "a tad too done up" in body.text
+    long = "".join(f"<p>{p} {p}</p>" for p in _PROSE)
+    html = html.replace("<h2>", f"{long}<h2>")
+    body = extract_body(_parse(html), "https://n.example/story/")
+    assert body is not None and _PROSE[0] in body.text and "a tad too done up" not in body.text
