@@ -118,6 +118,8 @@ _BOILER_LINE = re.compile(
     r"|required fields are marked.*|(?:share|teilen)(?: this)? (?:on|auf|via|bei) \w+.*"
     r"|tweet(?: about this| this)?(?: on twitter)?|pin it|print|drucken|e-?mail"
     r"|(?:copyright|©|\(c\)).{0,120}(?:all rights reserved|alle rechte vorbehalten)\.?"
+    r"|you can follow any responses to this entry through the .{0,40}feed\..{0,200}"
+    r"|(?:both comments and pings|responses|comments) are (?:currently )?closed\.?"
     r"|(?:veröffentlicht|posted|published) (?:von|by|in|unter|on):? .{0,80}"
     r"|dieser (?:beitrag|eintrag) wurde (?:unter|am|von) .* veröffentlicht.*"
     r"|this (?:entry|post) was posted in .*|(?:bookmark|lesezeichen) .*permalink.*"
@@ -185,12 +187,23 @@ def _is_text_slug(el: etree._Element, ident: str) -> bool:
     return bool(text) and (text.startswith(slug) or slug.startswith(text))
 
 
+_POST_MARKERS = frozenset({"hentry", "type-post", "type-page", "status-publish", "h-entry"})
+_TERM_TOKEN = re.compile(r"^(?:tag|category|format|post_tag|post-format)-", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _token_kind(cls: str, ident: str) -> str | None:
-    """What the class and id words say: "comment", "other" or None (pages repeat them)."""
+    """What the class and id words say: "comment", "other" or None (pages repeat them).
+
+    On a post's own element (WordPress `hentry type-post status-publish ...`), the words made
+    from its terms (`tag-links`, `category-news`, `format-standard`) say nothing."""
     kind = None
-    for token in (cls + " " + ident).split():
+    tokens = (cls + " " + ident).split()
+    post = any(t in _POST_MARKERS for t in tokens)
+    for token in tokens:
         if _STATE_PREFIX.match(token) or token.lower().endswith(("-open", "-closed", "-enabled")):
+            continue
+        if post and _TERM_TOKEN.match(token):
             continue
         if _BOILER_TOKEN.match(token) or _BOILER_PREFIX.match(token):
             if _COMMENT_TOKEN.search(token):
@@ -270,6 +283,8 @@ def clean_container(
     def holds_prose(el: etree._Element, least: int = _TAG_PROSE_MIN) -> bool:
         """Whether `el` holds most of the words outside links of `root`, and at least `least`
         of them (a post in <aside>)."""
+        if sizes.get(el, 0) < least * _MIN_WORD_CHARS:  # too little text for `least` words
+            return False
         if not page_prose:
             page_prose.append(_prose_words(root))
         words = _prose_words(el)
@@ -323,6 +338,7 @@ _SECTIONING_TAGS = frozenset({"aside", "header", "footer"})
 _TAG_PROSE_MIN = 100  # words outside links: an <aside>, <header> ... with this many ...
 _TAG_PROSE_SHARE = 0.4  # ... and this share of the page's is the post, misnamed
 _CAPTION_PROSE_MIN = 30  # a credited caption with this many and that share is the story
+_MIN_WORD_CHARS = 2  # a word and the space after it take at least this many characters
 
 
 def _is_doomed(

@@ -573,3 +573,29 @@ def test_slideshow_caption_that_is_the_story_is_kept() -> None:
     html = html.replace("<h2>", f"{long}<h2>")
     body = extract_body(_parse(html), "https://n.example/story/")
     assert body is not None and _PROSE[0] in body.text and "a tad too done up" not in body.text
+
+
+def test_post_classes_made_from_its_terms_are_no_boilerplate() -> None:
+    """WordPress gives a post's element a class per term (`tag-links`, `category-social`):
+    a post tagged "links" is no tag-links box, which cleaning still drops. Kubrick's "You can
+    follow any responses" line is no text."""
+    from crawler.extract.body import clean_container
+
+    html = (
+        "<div id='content'><div class='post-7177 post type-post status-publish hentry"
+        f" category-social tag-links'><p>{_PROSE[0]}</p><p>{_PROSE[1]}</p>"
+        "<span class='tag-links'>Tagged links, social</span></div>"
+        f"<div id='more'><p>{' '.join(['Other text of the page, not boilerplate.'] * 8)}</p></div>"
+        "</div>"
+    )
+    root = _parse(html)
+    clean_container(root)
+    text = root.text_content()
+    assert _PROSE[1] in text and "Tagged links" not in text
+    line = (
+        "You can follow any responses to this entry through the RSS 2.0 feed. You can leave a"
+        " response, or trackback from your own site."
+    )
+    page = f"<html><body><h1>T</h1><div class='entry-content'><p>{_PROSE[0]}</p><p>{line}</p>"
+    body = extract_body(_parse(page + "</div></body></html>"), "https://b.example/p/")
+    assert body is not None and _PROSE[0] in body.text and "You can follow" not in body.text
