@@ -394,7 +394,8 @@ def _in_sentence(el: etree._Element, tag: str, sizes: dict[etree._Element, int])
         return False
     if sizes.get(parent, 0) - sizes.get(el, 0) < _SENTENCE_AROUND:
         return False
-    if el.get("hidden") is not None or "none" in (el.get("style") or "").replace(" ", ""):
+    style = (el.get("style") or "").replace(" ", "").lower()
+    if el.get("hidden") is not None or "display:none" in style or "visibility:hidden" in style:
         return False
     return not _HIDDEN_TOKEN.search(f"{el.get('class') or ''} {el.get('id') or ''}")
 

@@ -7,7 +7,13 @@ Server-rendered comments are read, in page order and with their reply parents, f
    with class ``comment``/``pingback``/``trackback``; replies nested inside their parent);
 2. schema.org ``Comment`` microdata;
 3. microformats (``u-comment``/``p-comment`` ``h-cite``/``h-entry`` of the post's ``h-entry``);
-4. schema.org ``Comment`` objects in JSON-LD.
+4. schema.org ``Comment`` objects in JSON-LD;
+5. a thread the page names (``#comments``, ``.commentlist``, Movable Type's ``.commentbody``
+   boxes ...): its repeated boxes, one comment each;
+6. a flat thread of empty ``<a id="cN">`` anchors and "Posted by" lines (old TypePad).
+
+`find_comments` also returns the elements the comments were read from, so that the body can
+leave them out.
 
 When the page has none of these but embeds a JavaScript comment system (Disqus, Facebook,
 Commento, Isso, utterances, giscus, Hyvor Talk, ...), the status is ``not_captured`` with the
@@ -650,7 +656,9 @@ def _from_anchors(tree: etree._Element) -> list[dict]:
         parts: list[etree._Element] = []
         posted = None
         for el in anchor.itersiblings():
-            if el in starts or not isinstance(el.tag, str) or el.tag in _HEADINGS_TAGS:
+            if not isinstance(el.tag, str):
+                continue
+            if el in starts or el.tag in _HEADINGS_TAGS:
                 break
             if el.tag == "form" or _CONTROLS(el):
                 break
