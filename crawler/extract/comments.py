@@ -23,6 +23,7 @@ system's name; with no comments at all it is ``none``. The tree is never changed
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from itertools import chain
@@ -575,9 +576,7 @@ def _from_sections(tree: etree._Element) -> list[dict]:
     readers know: the thread's repeated boxes, each one comment (no reply parents)."""
     comments: list[dict] = []
     sections = _thread_sections(tree)
-    alike: dict[tuple, int] = {}
-    for section in sections:
-        alike[_section_kind(section)] = alike.get(_section_kind(section), 0) + 1
+    alike = Counter(_section_kind(section) for section in sections)
     for section in sections:
         links = sum(len(norm_ws(a.text_content())) for a in section.iter("a"))
         if links > 0.5 * max(_text_size(section), 1):
